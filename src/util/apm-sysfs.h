@@ -1,0 +1,32 @@
+/* apm-sysfs.h: root-relative sysfs and host-file I/O that keeps the kernel's errno */
+#pragma once
+
+#include <glib.h>
+
+/* The host root: cli_root when given (--root), else $APMATRIX_ROOT, else "/". Returned string is owned by
+ * the caller. */
+char *apm_root_resolve(const char *cli_root);
+
+/* root + relpath, where relpath is an absolute host path ("/sys/bus/ap/apmask"). */
+char *apm_root_path(const char *root, const char *relpath);
+
+/* Reads a whole attribute. On failure the error is APM_ERRNO_ERROR with the errno of open() or read(). */
+gboolean apm_sysfs_read(const char *root, const char *relpath, char **contents, gsize *length, GError **error);
+
+/* Reads an attribute and strips one trailing newline. NULL on failure. */
+char *apm_sysfs_read_line(const char *root, const char *relpath, GError **error);
+
+/* Writes value with one write() call of its whole length, as `echo -n value > attr` would. The kernel's
+ * errno comes back as APM_ERRNO_ERROR (apm_error_errno() gives it); a short write is EIO. */
+gboolean apm_sysfs_write(const char *root, const char *relpath, const char *value, GError **error);
+
+/* The entries of a folder, sorted, without "." and "..". */
+GPtrArray *apm_sysfs_list(const char *root, const char *relpath, GError **error);
+
+/* The target of a symbolic link as stored. */
+char *apm_sysfs_read_link(const char *root, const char *relpath, GError **error);
+
+/* The last path component of a symbolic link's target ("vfio_ap" for a driver link). */
+char *apm_sysfs_read_link_name(const char *root, const char *relpath, GError **error);
+
+gboolean apm_sysfs_exists(const char *root, const char *relpath);
