@@ -1,0 +1,442 @@
+/* apsim-control.c: the control socket and its commands */
+#include "config.h"
+#include "apsim-control.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "apm-error.h"
+#include "apm-i18n.h"
+#include "apm-kstrto.h"
+
+struct ApsimControl {
+    ApsimHost *host;
+    char *path;
+    int fd;
+    GThread *thread;
+    gboolean stopping;
+    void (*on_stop)(gpointer);
+    gpointer data;
+};
+
+static const char usage[] =
+    "commands:\n"
+    "  dump                                 the whole model as JSON\n"
+    "  locks                                lock statistics as JSON\n"
+    "  guest-start NAME [old-qemu] [mdev=UUID]   start a guest, optionally with its mdev cold-plugged\n"
+    "  guest-stop NAME                      stop a guest (its QEMU closes the vfio-ap device)\n"
+    "  guest-attach NAME UUID               open the mdev in the guest (set_kvm)\n"
+    "  guest-detach NAME                    close the guest's vfio-ap device (unset_kvm)\n"
+    "  guest-apcb NAME                      the guest's AP configuration and cfg-change count\n"
+    "  pqap NAME APQN on|off                the guest issues PQAP(AQIC) on a queue\n"
+    "  config-adapter ID on|off             put an adapter into or take it out of the host configuration\n"
+    "  config-domain ID on|off              the same for a usage domain\n"
+    "  config-control-domain ID on|off      the same for a control domain\n"
+    "  card-config ID 0|1                   SCLP configure or deconfigure a card\n"
+    "  card-chkstop ID 0|1                  checkstop a card or clear it\n"
+    "  inject ATTR NTH ERRNO                the NTH write to ATTR fails with ERRNO (number or name)\n"
+    "  latency USEC                         add USEC microseconds to every attribute write\n"
+    "  stop                                 stop apsim\n";
+
+static gboolean
+parse_uint(const char *s, guint max, guint *out)
+{
+    guint64 v;
+
+    if (!s || apm_kstrtoul(s, 0, &v) < 0 || v > max)
+        return FALSE;
+    *out = (guint) v;
+    return TRUE;
+}
+
+static int
+errno_from_name(const char *name)
+{
+    static const struct {
+        const char *name;
+        int value;
+    } names[] = { { "EIO", EIO }, { "EINVAL", EINVAL }, { "ENODEV", ENODEV }, { "EBUSY", EBUSY },
+                  { "EADDRINUSE", EADDRINUSE }, { "EADDRNOTAVAIL", EADDRNOTAVAIL }, { "ENOMEM", ENOMEM },
+                  { "EPERM", EPERM }, { "EAGAIN", EAGAIN }, { "ENOSPC", ENOSPC }, { "EEXIST", EEXIST } };
+    guint v;
+
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+        if (g_str_equal(name, names[i].name))
+            return names[i].value;
+    return parse_uint(name, 4095, &v) ? (int) v : 0;
+}
+
+static gboolean
+on_off(const char *s, gboolean *out)
+{
+    if (!s)
+        return FALSE;
+    if (g_str_equal(s, "on") || g_str_equal(s, "1")) {
+        *out = TRUE;
+        return TRUE;
+    }
+    if (g_str_equal(s, "off") || g_str_equal(s, "0")) {
+        *out = FALSE;
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static char *
+guest_apcb_text(ApsimHost *host, ApsimGuest *guest)
+{
+    ApmMatrix apcb;
+    guint changes;
+    g_autofree char *a = NULL, *d = NULL, *c = NULL;
+
+    apsim_guest_get_apcb(host, guest, &apcb, &changes);
+    a = apm_mask_format_list(&apcb.adapters, APM_LIST_DECIMAL);
+    d = apm_mask_format_list(&apcb.domains, APM_LIST_DECIMAL);
+    c = apm_mask_format_list(&apcb.control_domains, APM_LIST_DECIMAL);
+    return g_strdup_printf("adapters=%s\ndomains=%s\ncontrol_domains=%s\ncfg_changes=%u\n", a, d, c, changes);
+}
+
+char *
+apsim_control_execute(ApsimHost *host, const char *line, gboolean *ok)
+{
+    g_auto(GStrv) argv = NULL;
+    guint argc;
+    const char *cmd;
+    guint id;
+    gboolean flag;
+
+    *ok = FALSE;
+    argv = g_strsplit_set(g_strstrip(g_strdup(line)), " \t", -1);
+    {
+        /* drop empty fields from repeated blanks */
+        guint k = 0;
+
+        for (guint i = 0; argv[i]; i++) {
+            if (*argv[i])
+                argv[k++] = argv[i];
+            else
+                g_free(argv[i]);
+        }
+        argv[k] = NULL;
+        argc = k;
+    }
+    if (argc == 0)
+        return g_strdup(usage);
+    cmd = argv[0];
+
+    if (g_str_equal(cmd, "help")) {
+        *ok = TRUE;
+        return g_strdup(usage);
+    }
+    if (g_str_equal(cmd, "dump")) {
+        *ok = TRUE;
+        return apsim_host_dump_json(host);
+    }
+    if (g_str_equal(cmd, "locks")) {
+        *ok = TRUE;
+        return apsim_host_lock_stats_json(host);
+    }
+    if (g_str_equal(cmd, "guest-start") && argc >= 2) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(ApsimGuest) guest = NULL;
+        gboolean old_qemu = FALSE;
+        const char *mdev_name = NULL;
+
+        for (guint i = 2; i < argc; i++) {
+            if (g_str_equal(argv[i], "old-qemu"))
+                old_qemu = TRUE;
+            else if (g_str_has_prefix(argv[i], "mdev="))
+                mdev_name = argv[i] + 5;
+            else
+                return g_strdup_printf("unknown option %s\n", argv[i]);
+        }
+        guest = apsim_host_create_guest(host, argv[1], old_qemu, &error);
+        if (!guest)
+            return g_strdup_printf("%s\n", error->message);
+        if (mdev_name) {
+            g_autoptr(ApsimMdev) mdev = apsim_host_lookup_mdev(host, mdev_name);
+            int rc = mdev ? apsim_guest_open_device(host, guest, mdev) : -ENODEV;
+
+            if (rc) {
+                apsim_guest_stop(host, guest, TRUE);
+                return g_strdup_printf("vfio-ap device %s cannot be opened: %s\n", mdev_name, g_strerror(-rc));
+            }
+            apsim_guest_set_eventfds(host, guest, TRUE, TRUE);
+        }
+        *ok = TRUE;
+        return g_strdup("");
+    }
+    if (argc >= 2 && (g_str_equal(cmd, "guest-stop") || g_str_equal(cmd, "guest-attach") ||
+                      g_str_equal(cmd, "guest-detach") || g_str_equal(cmd, "guest-apcb") ||
+                      g_str_equal(cmd, "pqap"))) {
+        g_autoptr(ApsimGuest) guest = apsim_host_lookup_guest(host, argv[1]);
+
+        if (!guest)
+            return g_strdup_printf("no guest named %s\n", argv[1]);
+        if (g_str_equal(cmd, "guest-stop")) {
+            apsim_guest_stop(host, guest, TRUE);
+        } else if (g_str_equal(cmd, "guest-attach") && argc == 3) {
+            g_autoptr(ApsimMdev) mdev = apsim_host_lookup_mdev(host, argv[2]);
+            int rc = mdev ? apsim_guest_open_device(host, guest, mdev) : -ENODEV;
+
+            if (rc)
+                return g_strdup_printf("%s\n", g_strerror(-rc));
+            apsim_guest_set_eventfds(host, guest, TRUE, TRUE);
+        } else if (g_str_equal(cmd, "guest-detach")) {
+            apsim_guest_close_device(host, guest);
+        } else if (g_str_equal(cmd, "guest-apcb")) {
+            *ok = TRUE;
+            return guest_apcb_text(host, guest);
+        } else if (g_str_equal(cmd, "pqap") && argc == 4) {
+            ApmApqn apqn;
+            int rc;
+
+            if (!apm_apqn_parse(argv[2], &apqn, NULL) || !on_off(argv[3], &flag))
+                return g_strdup("usage: pqap NAME APQN on|off\n");
+            rc = apsim_guest_pqap_aqic(host, guest, apqn, flag);
+            *ok = TRUE;
+            return g_strdup_printf("rc=%02d\n", rc);
+        } else {
+            return g_strdup(usage);
+        }
+        *ok = TRUE;
+        return g_strdup("");
+    }
+    if ((g_str_equal(cmd, "config-adapter") || g_str_equal(cmd, "config-domain") ||
+         g_str_equal(cmd, "config-control-domain")) && argc == 3) {
+        ApmMatrix qci;
+        ApmMask *mask;
+
+        if (!parse_uint(argv[1], 255, &id) || !on_off(argv[2], &flag))
+            return g_strdup_printf("usage: %s ID on|off\n", cmd);
+        apsim_host_get_qci(host, &qci);
+        mask = g_str_equal(cmd, "config-adapter") ? &qci.adapters :
+               g_str_equal(cmd, "config-domain") ? &qci.domains : &qci.control_domains;
+        if (flag)
+            apm_mask_set(mask, id);
+        else
+            apm_mask_clear(mask, id);
+        apsim_host_set_qci(host, &qci);
+        *ok = TRUE;
+        return g_strdup("");
+    }
+    if ((g_str_equal(cmd, "card-config") || g_str_equal(cmd, "card-chkstop")) && argc == 3) {
+        if (!parse_uint(argv[1], 255, &id) || !on_off(argv[2], &flag))
+            return g_strdup_printf("usage: %s ID 0|1\n", cmd);
+        if (!apsim_host_card(host, id))
+            return g_strdup_printf("no card %02x\n", id);
+        if (g_str_equal(cmd, "card-config"))
+            apsim_host_card_set_config(host, id, flag);
+        else
+            apsim_host_card_set_chkstop(host, id, flag);
+        *ok = TRUE;
+        return g_strdup("");
+    }
+    if (g_str_equal(cmd, "inject") && argc == 4) {
+        guint nth;
+        int err = errno_from_name(argv[3]);
+
+        if (!parse_uint(argv[2], G_MAXINT, &nth) || nth == 0 || err <= 0)
+            return g_strdup("usage: inject ATTR NTH ERRNO\n");
+        apsim_host_inject_error(host, argv[1], nth, err);
+        *ok = TRUE;
+        return g_strdup("");
+    }
+    if (g_str_equal(cmd, "latency") && argc == 2) {
+        if (!parse_uint(argv[1], 10 * 1000 * 1000, &id))
+            return g_strdup("usage: latency USEC\n");
+        apsim_host_set_write_latency(host, id);
+        *ok = TRUE;
+        return g_strdup("");
+    }
+    return g_strdup_printf("unknown or incomplete command: %s\n%s", line, usage);
+}
+
+/* ---- the socket -------------------------------------------------------------------------------------- */
+
+typedef struct {
+    ApsimControl *control;
+    int fd;
+} Connection;
+
+static gpointer
+serve_connection(gpointer data)
+{
+    Connection *c = data;
+    g_autoptr(GString) line = g_string_new(NULL);
+    char ch;
+
+    while (read(c->fd, &ch, 1) == 1 && ch != '\n')
+        g_string_append_c(line, ch);
+    if (g_str_equal(g_strstrip(line->str), "stop")) {
+        if (write(c->fd, "ok\n", 3) < 0) {
+            /* the requester went away; stop all the same */
+        }
+        close(c->fd);
+        if (c->control->on_stop)
+            c->control->on_stop(c->control->data);
+    } else {
+        gboolean ok;
+        g_autofree char *reply = apsim_control_execute(c->control->host, line->str, &ok);
+        g_autofree char *out = g_strdup_printf("%s\n%s", ok ? "ok" : "error", reply);
+        gsize off = 0, len = strlen(out);
+
+        while (off < len) {
+            ssize_t n = write(c->fd, out + off, len - off);
+
+            if (n <= 0)
+                break;
+            off += n;
+        }
+        close(c->fd);
+    }
+    g_free(c);
+    return NULL;
+}
+
+static gpointer
+accept_loop(gpointer data)
+{
+    ApsimControl *control = data;
+
+    for (;;) {
+        int fd = accept4(control->fd, NULL, NULL, SOCK_CLOEXEC);
+        Connection *c;
+
+        if (fd < 0) {
+            if (errno == EINTR)
+                continue;
+            break; /* the socket was shut down */
+        }
+        c = g_new0(Connection, 1);
+        c->control = control;
+        c->fd = fd;
+        g_thread_unref(g_thread_new("apsim-control", serve_connection, c));
+    }
+    return NULL;
+}
+
+ApsimControl *
+apsim_control_start(ApsimHost *host, const char *socket_path, void (*on_stop)(gpointer), gpointer data,
+                    GError **error)
+{
+    ApsimControl *control;
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    int fd;
+
+    if (strlen(socket_path) >= sizeof(addr.sun_path)) {
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The control socket path %s is too long"), socket_path);
+        return NULL;
+    }
+    g_strlcpy(addr.sun_path, socket_path, sizeof(addr.sun_path));
+    unlink(socket_path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0 || listen(fd, 64) < 0) {
+        apm_set_errno_error(error, errno, _("Cannot listen on %s"), socket_path);
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    control = g_new0(ApsimControl, 1);
+    control->host = host;
+    control->path = g_strdup(socket_path);
+    control->fd = fd;
+    control->on_stop = on_stop;
+    control->data = data;
+    control->thread = g_thread_new("apsim-accept", accept_loop, control);
+    return control;
+}
+
+void
+apsim_control_free(ApsimControl *control)
+{
+    if (!control)
+        return;
+    shutdown(control->fd, SHUT_RDWR);
+    g_thread_join(control->thread);
+    close(control->fd);
+    unlink(control->path);
+    g_free(control->path);
+    g_free(control);
+}
+
+char *
+apsim_control_request(const char *socket_path, const char *line, gboolean *ok, GError **error)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    g_autoptr(GString) reply = g_string_new(NULL);
+    g_autofree char *request = g_strconcat(line, "\n", NULL);
+    char buf[4096];
+    ssize_t n;
+    int fd;
+    char *nl;
+
+    g_strlcpy(addr.sun_path, socket_path, sizeof(addr.sun_path));
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0) {
+        apm_set_errno_error(error, errno, _("Cannot reach apsim at %s (is it running?)"), socket_path);
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    if (write(fd, request, strlen(request)) != (ssize_t) strlen(request)) {
+        apm_set_errno_error(error, errno, _("Cannot send the request to %s"), socket_path);
+        close(fd);
+        return NULL;
+    }
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        g_string_append_len(reply, buf, n);
+    close(fd);
+    nl = strchr(reply->str, '\n');
+    if (!nl) {
+        g_set_error(error, APM_ERROR, APM_ERROR_PEER, _("apsim closed the connection without a reply"));
+        return NULL;
+    }
+    *nl = '\0';
+    *ok = g_str_equal(reply->str, "ok");
+    return g_strdup(nl + 1);
+}
+
+/* ---- QEMU fronts: the request IRQ ---------------------------------------------------------------------- */
+
+typedef struct {
+    ApsimHost *host;
+    ApsimGuest *guest;
+} Unplug;
+
+static gpointer
+unplug_later(gpointer data)
+{
+    Unplug *u = data;
+
+    g_usleep(20 * 1000); /* QEMU answers the eventfd from its main loop, a moment later */
+    apsim_guest_close_device(u->host, u->guest);
+    apsim_guest_unref(u->guest);
+    g_free(u);
+    return NULL;
+}
+
+static void
+on_request(ApsimGuest *guest, ApsimMdev *mdev, guint count, gpointer data)
+{
+    ApsimHost *host = data;
+    Unplug *u;
+
+    (void) mdev;
+    if (guest->old_qemu || count > 0)
+        return; /* an old QEMU ignores the request; a new one acts on the first */
+    u = g_new0(Unplug, 1);
+    u->host = host;
+    u->guest = guest;
+    apsim_guest_ref(guest);
+    g_thread_unref(g_thread_new("apsim-qemu-unplug", unplug_later, u));
+}
+
+void
+apsim_control_install_qemu_fronts(ApsimHost *host)
+{
+    apsim_host_set_request_func(host, on_request, host);
+}

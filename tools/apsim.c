@@ -1,0 +1,403 @@
+/* apsim: runs the simulated AP host. See docs/apsim.1.rst. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "apm-error.h"
+#include "apm-i18n.h"
+#include "apsim-control.h"
+#include "apsim-fuse.h"
+#include "apsim-host.h"
+#include "apsim-topology.h"
+
+static const char *const host_dirs[] = { "sys", "etc/mdevctl.d/matrix", "etc/udev/rules.d", "run/lock",
+                                         "run/apsim/qmp", "usr/lib/mdevctl/scripts.d/callouts",
+                                         "usr/lib/mdevctl/scripts.d/notifiers" };
+
+static void
+usage(FILE *out)
+{
+    fprintf(out, "%s",
+            _("Usage:\n"
+              "  apsim start ROOT [--topology NAME|FILE] [--foreground]\n"
+              "  apsim stop ROOT\n"
+              "  apsim exec ROOT -- COMMAND [ARG...]\n"
+              "  apsim ctl ROOT REQUEST...\n"
+              "  apsim topologies\n"
+              "\n"
+              "Runs a simulated IBM Z AP host (AP bus, vfio_ap, mdevs, KVM guests) with its /sys tree mounted at\n"
+              "ROOT/sys. See apsim(1).\n"));
+}
+
+static char *
+path_in(const char *root, const char *rel)
+{
+    return g_build_filename(root, rel, NULL);
+}
+
+static gboolean
+is_mountpoint(const char *path)
+{
+    g_autofree char *parent = g_path_get_dirname(path);
+    struct stat a, b;
+
+    if (lstat(path, &a) < 0) /* a dead FUSE mount answers ENOTCONN */
+        return errno == ENOTCONN;
+    if (stat(parent, &b) < 0)
+        return FALSE;
+    return a.st_dev != b.st_dev;
+}
+
+static pid_t
+read_pid(const char *root)
+{
+    g_autofree char *pidfile = path_in(root, "run/apsim/apsim.pid");
+    g_autofree char *text = NULL;
+    long pid;
+
+    if (!g_file_get_contents(pidfile, &text, NULL, NULL))
+        return 0;
+    pid = strtol(text, NULL, 10);
+    return pid > 0 && kill((pid_t) pid, 0) == 0 ? (pid_t) pid : 0;
+}
+
+/* ---- start ---------------------------------------------------------------------------------------------- */
+
+static ApsimFuse *running_fuse;
+
+static void
+stop_from_control(gpointer data)
+{
+    (void) data;
+    kill(getpid(), SIGTERM);
+}
+
+/* Runs in the daemon: reports "ok" or an error through report_fd, then serves until told to stop. */
+static int
+serve(const char *root, ApsimTopology *topology, int report_fd)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *mountpoint = path_in(root, "sys");
+    g_autofree char *sock = path_in(root, "run/apsim/control");
+    g_autofree char *pidfile = path_in(root, "run/apsim/apsim.pid");
+    g_autofree char *pidtext = g_strdup_printf("%d\n", (int) getpid());
+    ApsimControl *control;
+    ApsimHost *host;
+    sigset_t block, old;
+    int rc;
+
+    /* only the thread running the FUSE loop takes the stop signals */
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+
+    host = apsim_host_new(topology);
+    apsim_control_install_qemu_fronts(host);
+    running_fuse = apsim_fuse_mount(host, mountpoint, &error);
+    if (!running_fuse)
+        goto fail;
+    control = apsim_control_start(host, sock, stop_from_control, NULL, &error);
+    if (!control) {
+        apsim_fuse_unmount(running_fuse);
+        goto fail;
+    }
+    g_file_set_contents(pidfile, pidtext, -1, NULL);
+    apsim_fuse_handle_signals(running_fuse);
+    if (report_fd >= 0) {
+        if (write(report_fd, "ok", 2) < 0) {
+            /* the parent is gone: serve anyway */
+        }
+        close(report_fd);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    rc = apsim_fuse_loop(running_fuse);
+    pthread_sigmask(SIG_BLOCK, &block, NULL);
+    apsim_control_free(control);
+    apsim_fuse_unmount(running_fuse);
+    unlink(pidfile);
+    apsim_host_free(host);
+    return rc == 0 ? 0 : 1;
+
+fail:
+    if (report_fd >= 0) {
+        if (write(report_fd, error->message, strlen(error->message)) < 0) {
+            /* nothing more to tell anyone */
+        }
+        close(report_fd);
+    } else {
+        g_printerr("apsim: %s\n", error->message);
+    }
+    apsim_host_free(host);
+    return 1;
+}
+
+static int
+cmd_start(int argc, char **argv)
+{
+    const char *topology_name = "tiny";
+    const char *root_arg = NULL;
+    gboolean foreground = FALSE;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ApsimTopology) topology = NULL;
+    g_autofree char *root = NULL, *mountpoint = NULL;
+    int pipefd[2];
+    pid_t pid;
+
+    for (int i = 0; i < argc; i++) {
+        if (g_str_equal(argv[i], "--foreground"))
+            foreground = TRUE;
+        else if (g_str_equal(argv[i], "--topology") && i + 1 < argc)
+            topology_name = argv[++i];
+        else if (g_str_has_prefix(argv[i], "--topology="))
+            topology_name = argv[i] + strlen("--topology=");
+        else if (argv[i][0] != '-' && !root_arg)
+            root_arg = argv[i];
+        else {
+            g_printerr(_("apsim start: unexpected argument '%s'\n"), argv[i]);
+            return 2;
+        }
+    }
+    if (!root_arg) {
+        usage(stderr);
+        return 2;
+    }
+    if (getuid() != 0) {
+        g_printerr(_("apsim start: must run as root (it mounts a FUSE file system and serves it to root's tools)\n"));
+        return 1;
+    }
+    root = g_canonicalize_filename(root_arg, NULL);
+    topology = apsim_topology_load(topology_name, &error);
+    if (!topology) {
+        g_printerr("apsim start: %s\n", error->message);
+        return 1;
+    }
+    if (read_pid(root)) {
+        g_printerr(_("apsim start: apsim already runs on %s (pid %d); stop it first\n"), root, (int) read_pid(root));
+        return 1;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(host_dirs); i++) {
+        g_autofree char *dir = path_in(root, host_dirs[i]);
+
+        if (g_mkdir_with_parents(dir, 0755) < 0 && errno != ENOTCONN) {
+            g_printerr(_("apsim start: cannot create %s: %s\n"), dir, g_strerror(errno));
+            return 1;
+        }
+    }
+    mountpoint = path_in(root, "sys");
+    if (is_mountpoint(mountpoint))
+        umount2(mountpoint, MNT_DETACH); /* a stale mount of an apsim that died */
+
+    if (foreground)
+        return serve(root, topology, -1);
+
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        g_printerr("apsim start: pipe: %s\n", g_strerror(errno));
+        return 1;
+    }
+    pid = fork();
+    if (pid < 0) {
+        g_printerr("apsim start: fork: %s\n", g_strerror(errno));
+        return 1;
+    }
+    if (pid == 0) {
+        g_autofree char *logfile = path_in(root, "run/apsim/apsim.log");
+        int null = open("/dev/null", O_RDWR);
+        int log = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+        close(pipefd[0]);
+        setsid();
+        dup2(null, STDIN_FILENO);
+        dup2(log >= 0 ? log : null, STDOUT_FILENO);
+        dup2(log >= 0 ? log : null, STDERR_FILENO);
+        if (null > STDERR_FILENO)
+            close(null);
+        if (log > STDERR_FILENO)
+            close(log);
+        _exit(serve(root, topology, pipefd[1]));
+    }
+    close(pipefd[1]);
+    {
+        char buf[1024] = { 0 };
+        ssize_t n = read(pipefd[0], buf, sizeof(buf) - 1);
+
+        close(pipefd[0]);
+        if (n == 2 && memcmp(buf, "ok", 2) == 0) {
+            printf(_("apsim: %s (%s) mounted at %s, pid %d\n"), topology->name,
+                   topology->description ? topology->description : "", mountpoint, (int) pid);
+            return 0;
+        }
+        g_printerr("apsim start: %s\n", n > 0 ? buf : _("the simulator exited before it was ready"));
+        waitpid(pid, NULL, 0);
+        return 1;
+    }
+}
+
+/* ---- stop ----------------------------------------------------------------------------------------------- */
+
+static int
+cmd_stop(int argc, char **argv)
+{
+    g_autofree char *root = NULL, *mountpoint = NULL, *pidfile = NULL;
+    pid_t pid;
+
+    if (argc != 1) {
+        usage(stderr);
+        return 2;
+    }
+    root = g_canonicalize_filename(argv[0], NULL);
+    mountpoint = path_in(root, "sys");
+    pidfile = path_in(root, "run/apsim/apsim.pid");
+    pid = read_pid(root);
+    if (pid) {
+        kill(pid, SIGTERM);
+        for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
+            g_usleep(50 * 1000);
+        if (kill(pid, 0) == 0) {
+            g_printerr(_("apsim stop: pid %d did not stop within 10 s; killing it\n"), (int) pid);
+            kill(pid, SIGKILL);
+            for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
+                g_usleep(50 * 1000);
+        }
+    }
+    if (is_mountpoint(mountpoint) && umount2(mountpoint, 0) < 0 && umount2(mountpoint, MNT_DETACH) < 0) {
+        g_printerr(_("apsim stop: cannot unmount %s: %s\n"), mountpoint, g_strerror(errno));
+        return 1;
+    }
+    unlink(pidfile);
+    if (!pid)
+        printf(_("apsim: nothing was running on %s\n"), root);
+    return 0;
+}
+
+/* ---- exec ----------------------------------------------------------------------------------------------- */
+
+static gboolean
+bind_over(const char *source, const char *target, GError **error)
+{
+    if (g_mkdir_with_parents(target, 0755) < 0) {
+        apm_set_errno_error(error, errno, _("Cannot create %s"), target);
+        return FALSE;
+    }
+    if (mount(source, target, NULL, MS_BIND | MS_REC, NULL) < 0) {
+        apm_set_errno_error(error, errno, _("Cannot bind %s over %s"), source, target);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static int
+cmd_exec(int argc, char **argv)
+{
+    g_autofree char *root = NULL;
+    g_autoptr(GError) error = NULL;
+    const struct {
+        const char *inside;
+        const char *host;
+    } binds[] = { { "sys", "/sys" }, { "etc/mdevctl.d", "/etc/mdevctl.d" }, { "run/lock", "/run/lock" } };
+    int cmd = 1;
+
+    if (argc < 3 || !g_str_equal(argv[1], "--")) {
+        usage(stderr);
+        return 2;
+    }
+    cmd = 2;
+    root = g_canonicalize_filename(argv[0], NULL);
+    if (!read_pid(root)) {
+        g_printerr(_("apsim exec: no apsim runs on %s; start it with: apsim start %s\n"), root, root);
+        return 1;
+    }
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        g_printerr(_("apsim exec: cannot make a private mount namespace: %s\n"), g_strerror(errno));
+        return 1;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(binds); i++) {
+        g_autofree char *source = path_in(root, binds[i].inside);
+
+        if (!bind_over(source, binds[i].host, &error)) {
+            g_printerr("apsim exec: %s\n", error->message);
+            return 1;
+        }
+    }
+    execvp(argv[cmd], argv + cmd);
+    g_printerr(_("apsim exec: cannot run %s: %s\n"), argv[cmd], g_strerror(errno));
+    return 127;
+}
+
+/* ---- ctl ------------------------------------------------------------------------------------------------ */
+
+static int
+cmd_ctl(int argc, char **argv)
+{
+    g_autofree char *root = NULL, *sock = NULL, *line = NULL, *reply = NULL;
+    g_autoptr(GError) error = NULL;
+    gboolean ok = FALSE;
+
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    root = g_canonicalize_filename(argv[0], NULL);
+    sock = path_in(root, "run/apsim/control");
+    line = g_strjoinv(" ", argv + 1);
+    reply = apsim_control_request(sock, line, &ok, &error);
+    if (!reply) {
+        g_printerr("apsim ctl: %s\n", error->message);
+        return 1;
+    }
+    if (ok)
+        fputs(reply, stdout);
+    else
+        g_printerr("apsim ctl: %s", reply);
+    return ok ? 0 : 1;
+}
+
+static int
+cmd_topologies(void)
+{
+    const char *names[] = { "tiny", "z16", "noapxa", "max" };
+
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(ApsimTopology) t = apsim_topology_load(names[i], &error);
+
+        if (t)
+            printf("%-8s %s\n", names[i], t->description ? t->description : "");
+        else
+            printf("%-8s %s\n", names[i], error->message);
+    }
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    apm_i18n_init();
+    if (argc < 2 || g_str_equal(argv[1], "--help") || g_str_equal(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (g_str_equal(argv[1], "start"))
+        return cmd_start(argc - 2, argv + 2);
+    if (g_str_equal(argv[1], "stop"))
+        return cmd_stop(argc - 2, argv + 2);
+    if (g_str_equal(argv[1], "exec"))
+        return cmd_exec(argc - 2, argv + 2);
+    if (g_str_equal(argv[1], "ctl"))
+        return cmd_ctl(argc - 2, argv + 2);
+    if (g_str_equal(argv[1], "topologies"))
+        return cmd_topologies();
+    g_printerr(_("apsim: unknown command '%s'\n"), argv[1]);
+    usage(stderr);
+    return 2;
+}
