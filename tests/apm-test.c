@@ -60,8 +60,21 @@ apm_test_errno_name(int err)
     case EBUSY: return "EBUSY";
     case ENOENT: return "ENOENT";
     case ENOSPC: return "ENOSPC";
+    case EEXIST: return "EEXIST";
+    case EUSERS: return "EUSERS";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case E2BIG: return "E2BIG";
+    case EIO: return "EIO";
+    case ENODATA: return "ENODATA";
     default:
         g_snprintf(buf, sizeof(buf), "%d", err);
         return buf;
     }
+}
+
+gint
+apm_test_strcmp_ptr(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
 }

@@ -13,3 +13,6 @@ void apm_test_write_file(const char *root, const char *relpath, const char *cont
 
 /* The name of an errno value for messages ("EINVAL"), or its number. */
 const char *apm_test_errno_name(int err);
+
+/* strcmp for g_ptr_array_sort of strings */
+gint apm_test_strcmp_ptr(gconstpointer a, gconstpointer b);

@@ -57,6 +57,22 @@ is_mountpoint(const char *path)
     return a.st_dev != b.st_dev;
 }
 
+/* Alive and not a zombie waiting to be reaped by whoever adopted the daemon. */
+static gboolean
+process_alive(pid_t pid)
+{
+    g_autofree char *statfile = g_strdup_printf("/proc/%d/stat", (int) pid);
+    g_autofree char *stat = NULL;
+    const char *paren;
+
+    if (kill(pid, 0) != 0)
+        return FALSE;
+    if (!g_file_get_contents(statfile, &stat, NULL, NULL))
+        return FALSE;
+    paren = strrchr(stat, ')');
+    return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
+}
+
 static pid_t
 read_pid(const char *root)
 {
@@ -67,7 +83,7 @@ read_pid(const char *root)
     if (!g_file_get_contents(pidfile, &text, NULL, NULL))
         return 0;
     pid = strtol(text, NULL, 10);
-    return pid > 0 && kill((pid_t) pid, 0) == 0 ? (pid_t) pid : 0;
+    return pid > 0 && process_alive((pid_t) pid) ? (pid_t) pid : 0;
 }
 
 /* ---- start ---------------------------------------------------------------------------------------------- */
@@ -121,13 +137,14 @@ serve(const char *root, ApsimTopology *topology, int report_fd)
         close(report_fd);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    rc = apsim_fuse_loop(running_fuse);
+    rc = apsim_fuse_loop(running_fuse); /* nonzero also when a signal ended it */
     pthread_sigmask(SIG_BLOCK, &block, NULL);
     apsim_control_free(control);
     apsim_fuse_unmount(running_fuse);
     unlink(pidfile);
     apsim_host_free(host);
-    return rc == 0 ? 0 : 1;
+    (void) rc;
+    return 0;
 
 fail:
     if (report_fd >= 0) {
@@ -261,12 +278,12 @@ cmd_stop(int argc, char **argv)
     pid = read_pid(root);
     if (pid) {
         kill(pid, SIGTERM);
-        for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
-            g_usleep(50 * 1000);
-        if (kill(pid, 0) == 0) {
+        for (int i = 0; i < 1000 && process_alive(pid); i++)
+            g_usleep(10 * 1000);
+        if (process_alive(pid)) {
             g_printerr(_("apsim stop: pid %d did not stop within 10 s; killing it\n"), (int) pid);
             kill(pid, SIGKILL);
-            for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
+            for (int i = 0; i < 100 && process_alive(pid); i++)
                 g_usleep(50 * 1000);
         }
     }
