@@ -239,19 +239,37 @@ ctl(Sim *sim, char **reply, const char *line)
     return TRUE;
 }
 
-char *
-sim_ctl(Sim *sim, const char *format, ...)
+static char *
+ctl_checked(Sim *sim, const char *format, va_list ap)
 {
-    g_autofree char *line = NULL;
+    g_autofree char *line = g_strdup_vprintf(format, ap);
     char *reply = NULL;
-    va_list ap;
 
-    va_start(ap, format);
-    line = g_strdup_vprintf(format, ap);
-    va_end(ap);
     if (!ctl(sim, &reply, line))
         g_error("apsim ctl %s failed: %s", line, reply);
     return reply;
+}
+
+char *
+sim_ctl_out(Sim *sim, const char *format, ...)
+{
+    char *reply;
+    va_list ap;
+
+    va_start(ap, format);
+    reply = ctl_checked(sim, format, ap);
+    va_end(ap);
+    return reply;
+}
+
+void
+sim_ctl(Sim *sim, const char *format, ...)
+{
+    va_list ap;
+
+    va_start(ap, format);
+    g_free(ctl_checked(sim, format, ap));
+    va_end(ap);
 }
 
 gboolean

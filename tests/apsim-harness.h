@@ -32,7 +32,9 @@ char *sim_readlink(Sim *sim, const char *path);
 char *sim_ls(Sim *sim, const char *path);
 
 /* A control request; the test fails when apsim refuses it. */
-char *sim_ctl(Sim *sim, const char *format, ...) G_GNUC_PRINTF(2, 3);
+void sim_ctl(Sim *sim, const char *format, ...) G_GNUC_PRINTF(2, 3);
+/* The same, returning the reply. */
+char *sim_ctl_out(Sim *sim, const char *format, ...) G_GNUC_PRINTF(2, 3);
 /* A control request that may fail: returns TRUE on success, the reply in *reply. */
 gboolean sim_ctl_try(Sim *sim, char **reply, const char *format, ...) G_GNUC_PRINTF(3, 4);
 

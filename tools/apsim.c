@@ -17,6 +17,7 @@
 #include "apsim-control.h"
 #include "apsim-fuse.h"
 #include "apsim-host.h"
+#include "apsim-qmp.h"
 #include "apsim-topology.h"
 
 static const char *const host_dirs[] = { "sys", "etc/mdevctl.d/matrix", "etc/udev/rules.d", "run/lock",
@@ -106,7 +107,9 @@ serve(const char *root, ApsimTopology *topology, int report_fd)
     g_autofree char *sock = path_in(root, "run/apsim/control");
     g_autofree char *pidfile = path_in(root, "run/apsim/apsim.pid");
     g_autofree char *pidtext = g_strdup_printf("%d\n", (int) getpid());
+    g_autofree char *qmpdir = path_in(root, "run/apsim/qmp");
     ApsimControl *control;
+    ApsimQmp *qmp;
     ApsimHost *host;
     sigset_t block, old;
     int rc;
@@ -119,13 +122,16 @@ serve(const char *root, ApsimTopology *topology, int report_fd)
     pthread_sigmask(SIG_BLOCK, &block, &old);
 
     host = apsim_host_new(topology);
-    apsim_control_install_qemu_fronts(host);
+    qmp = apsim_qmp_new(host, qmpdir);
     running_fuse = apsim_fuse_mount(host, mountpoint, &error);
-    if (!running_fuse)
+    if (!running_fuse) {
+        apsim_qmp_free(qmp);
         goto fail;
-    control = apsim_control_start(host, sock, stop_from_control, NULL, &error);
+    }
+    control = apsim_control_start(host, qmp, sock, stop_from_control, NULL, &error);
     if (!control) {
         apsim_fuse_unmount(running_fuse);
+        apsim_qmp_free(qmp);
         goto fail;
     }
     g_file_set_contents(pidfile, pidtext, -1, NULL);
@@ -140,6 +146,7 @@ serve(const char *root, ApsimTopology *topology, int report_fd)
     rc = apsim_fuse_loop(running_fuse); /* nonzero also when a signal ended it */
     pthread_sigmask(SIG_BLOCK, &block, NULL);
     apsim_control_free(control);
+    apsim_qmp_free(qmp); /* guests stop: their devices close before the tree goes */
     apsim_fuse_unmount(running_fuse);
     unlink(pidfile);
     apsim_host_free(host);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <gio/gio.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -14,10 +15,13 @@
 
 struct ApsimControl {
     ApsimHost *host;
+    ApsimQmp *qmp;
     char *path;
     int fd;
     GThread *thread;
-    gboolean stopping;
+    pthread_mutex_t mutex;
+    pthread_cond_t idle;
+    guint connections; /* serving threads still running */
     void (*on_stop)(gpointer);
     gpointer data;
 };
@@ -28,8 +32,8 @@ static const char usage[] =
     "  locks                                lock statistics as JSON\n"
     "  guest-start NAME [old-qemu] [mdev=UUID]   start a guest, optionally with its mdev cold-plugged\n"
     "  guest-stop NAME                      stop a guest (its QEMU closes the vfio-ap device)\n"
-    "  guest-attach NAME UUID               open the mdev in the guest (set_kvm)\n"
-    "  guest-detach NAME                    close the guest's vfio-ap device (unset_kvm)\n"
+    "  guest-attach NAME UUID               device_add the mdev into the guest (set_kvm)\n"
+    "  guest-detach NAME                    device_del the guest's vfio-ap device (unset_kvm)\n"
     "  guest-apcb NAME                      the guest's AP configuration and cfg-change count\n"
     "  pqap NAME APQN on|off                the guest issues PQAP(AQIC) on a queue\n"
     "  config-adapter ID on|off             put an adapter into or take it out of the host configuration\n"
@@ -100,7 +104,7 @@ guest_apcb_text(ApsimHost *host, ApsimGuest *guest)
 }
 
 char *
-apsim_control_execute(ApsimHost *host, const char *line, gboolean *ok)
+apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean *ok)
 {
     g_auto(GStrv) argv = NULL;
     guint argc;
@@ -141,7 +145,6 @@ apsim_control_execute(ApsimHost *host, const char *line, gboolean *ok)
     }
     if (g_str_equal(cmd, "guest-start") && argc >= 2) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(ApsimGuest) guest = NULL;
         gboolean old_qemu = FALSE;
         const char *mdev_name = NULL;
 
@@ -153,19 +156,8 @@ apsim_control_execute(ApsimHost *host, const char *line, gboolean *ok)
             else
                 return g_strdup_printf("unknown option %s\n", argv[i]);
         }
-        guest = apsim_host_create_guest(host, argv[1], old_qemu, &error);
-        if (!guest)
+        if (!apsim_qmp_start_guest(qmp, argv[1], old_qemu, mdev_name, &error))
             return g_strdup_printf("%s\n", error->message);
-        if (mdev_name) {
-            g_autoptr(ApsimMdev) mdev = apsim_host_lookup_mdev(host, mdev_name);
-            int rc = mdev ? apsim_guest_open_device(host, guest, mdev) : -ENODEV;
-
-            if (rc) {
-                apsim_guest_stop(host, guest, TRUE);
-                return g_strdup_printf("vfio-ap device %s cannot be opened: %s\n", mdev_name, g_strerror(-rc));
-            }
-            apsim_guest_set_eventfds(host, guest, TRUE, TRUE);
-        }
         *ok = TRUE;
         return g_strdup("");
     }
@@ -176,17 +168,17 @@ apsim_control_execute(ApsimHost *host, const char *line, gboolean *ok)
 
         if (!guest)
             return g_strdup_printf("no guest named %s\n", argv[1]);
-        if (g_str_equal(cmd, "guest-stop")) {
-            apsim_guest_stop(host, guest, TRUE);
-        } else if (g_str_equal(cmd, "guest-attach") && argc == 3) {
-            g_autoptr(ApsimMdev) mdev = apsim_host_lookup_mdev(host, argv[2]);
-            int rc = mdev ? apsim_guest_open_device(host, guest, mdev) : -ENODEV;
+        g_autoptr(GError) error = NULL;
 
-            if (rc)
-                return g_strdup_printf("%s\n", g_strerror(-rc));
-            apsim_guest_set_eventfds(host, guest, TRUE, TRUE);
+        if (g_str_equal(cmd, "guest-stop")) {
+            if (!apsim_qmp_stop_guest(qmp, argv[1], &error))
+                return g_strdup_printf("%s\n", error->message);
+        } else if (g_str_equal(cmd, "guest-attach") && argc == 3) {
+            if (!apsim_qmp_device_add(qmp, argv[1], argv[2], NULL, &error))
+                return g_strdup_printf("%s\n", error->message);
         } else if (g_str_equal(cmd, "guest-detach")) {
-            apsim_guest_close_device(host, guest);
+            if (!apsim_qmp_device_del(qmp, argv[1], &error))
+                return g_strdup_printf("%s\n", error->message);
         } else if (g_str_equal(cmd, "guest-apcb")) {
             *ok = TRUE;
             return guest_apcb_text(host, guest);
@@ -280,7 +272,7 @@ serve_connection(gpointer data)
             c->control->on_stop(c->control->data);
     } else {
         gboolean ok;
-        g_autofree char *reply = apsim_control_execute(c->control->host, line->str, &ok);
+        g_autofree char *reply = apsim_control_execute(c->control->host, c->control->qmp, line->str, &ok);
         g_autofree char *out = g_strdup_printf("%s\n%s", ok ? "ok" : "error", reply);
         gsize off = 0, len = strlen(out);
 
@@ -293,6 +285,10 @@ serve_connection(gpointer data)
         }
         close(c->fd);
     }
+    pthread_mutex_lock(&c->control->mutex);
+    if (--c->control->connections == 0)
+        pthread_cond_broadcast(&c->control->idle);
+    pthread_mutex_unlock(&c->control->mutex);
     g_free(c);
     return NULL;
 }
@@ -314,14 +310,17 @@ accept_loop(gpointer data)
         c = g_new0(Connection, 1);
         c->control = control;
         c->fd = fd;
+        pthread_mutex_lock(&control->mutex);
+        control->connections++;
+        pthread_mutex_unlock(&control->mutex);
         g_thread_unref(g_thread_new("apsim-control", serve_connection, c));
     }
     return NULL;
 }
 
 ApsimControl *
-apsim_control_start(ApsimHost *host, const char *socket_path, void (*on_stop)(gpointer), gpointer data,
-                    GError **error)
+apsim_control_start(ApsimHost *host, ApsimQmp *qmp, const char *socket_path, void (*on_stop)(gpointer),
+                    gpointer data, GError **error)
 {
     ApsimControl *control;
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -342,10 +341,13 @@ apsim_control_start(ApsimHost *host, const char *socket_path, void (*on_stop)(gp
     }
     control = g_new0(ApsimControl, 1);
     control->host = host;
+    control->qmp = qmp;
     control->path = g_strdup(socket_path);
     control->fd = fd;
     control->on_stop = on_stop;
     control->data = data;
+    pthread_mutex_init(&control->mutex, NULL);
+    pthread_cond_init(&control->idle, NULL);
     control->thread = g_thread_new("apsim-accept", accept_loop, control);
     return control;
 }
@@ -357,6 +359,12 @@ apsim_control_free(ApsimControl *control)
         return;
     shutdown(control->fd, SHUT_RDWR);
     g_thread_join(control->thread);
+    pthread_mutex_lock(&control->mutex);
+    while (control->connections > 0)
+        pthread_cond_wait(&control->idle, &control->mutex);
+    pthread_mutex_unlock(&control->mutex);
+    pthread_cond_destroy(&control->idle);
+    pthread_mutex_destroy(&control->mutex);
     close(control->fd);
     unlink(control->path);
     g_free(control->path);
@@ -398,45 +406,4 @@ apsim_control_request(const char *socket_path, const char *line, gboolean *ok, G
     *nl = '\0';
     *ok = g_str_equal(reply->str, "ok");
     return g_strdup(nl + 1);
-}
-
-/* ---- QEMU fronts: the request IRQ ---------------------------------------------------------------------- */
-
-typedef struct {
-    ApsimHost *host;
-    ApsimGuest *guest;
-} Unplug;
-
-static gpointer
-unplug_later(gpointer data)
-{
-    Unplug *u = data;
-
-    g_usleep(20 * 1000); /* QEMU answers the eventfd from its main loop, a moment later */
-    apsim_guest_close_device(u->host, u->guest);
-    apsim_guest_unref(u->guest);
-    g_free(u);
-    return NULL;
-}
-
-static void
-on_request(ApsimGuest *guest, ApsimMdev *mdev, guint count, gpointer data)
-{
-    ApsimHost *host = data;
-    Unplug *u;
-
-    (void) mdev;
-    if (guest->old_qemu || count > 0)
-        return; /* an old QEMU ignores the request; a new one acts on the first */
-    u = g_new0(Unplug, 1);
-    u->host = host;
-    u->guest = guest;
-    apsim_guest_ref(guest);
-    g_thread_unref(g_thread_new("apsim-qemu-unplug", unplug_later, u));
-}
-
-void
-apsim_control_install_qemu_fronts(ApsimHost *host)
-{
-    apsim_host_set_request_func(host, on_request, host);
 }

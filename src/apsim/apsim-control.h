@@ -5,21 +5,18 @@
 #include <glib.h>
 
 #include "apsim-host.h"
+#include "apsim-qmp.h"
 
 typedef struct ApsimControl ApsimControl;
 
 /* Runs one request line ("guest-start g1", "dump", ...) and returns the reply text; *ok tells success. Used
  * by the socket server and directly by tests. */
-char *apsim_control_execute(ApsimHost *host, const char *line, gboolean *ok);
+char *apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean *ok);
 
 /* Serves requests on socket_path, one thread per connection. on_stop is called for "stop". */
-ApsimControl *apsim_control_start(ApsimHost *host, const char *socket_path, void (*on_stop)(gpointer),
-                                  gpointer data, GError **error);
+ApsimControl *apsim_control_start(ApsimHost *host, ApsimQmp *qmp, const char *socket_path,
+                                  void (*on_stop)(gpointer), gpointer data, GError **error);
 void apsim_control_free(ApsimControl *control);
 
 /* Sends one request to a running apsim and returns its reply. */
 char *apsim_control_request(const char *socket_path, const char *line, gboolean *ok, GError **error);
-
-/* The default QEMU behaviour for guests: a request IRQ makes a guest that is not an "old QEMU" unplug its
- * vfio-ap device (device_del) shortly after. */
-void apsim_control_install_qemu_fronts(ApsimHost *host);

@@ -1,0 +1,24 @@
+/* apsim-qmp.h: each simulated guest's QEMU front: a QMP monitor on a UNIX socket (greeting,
+ * qmp_capabilities, device_add/device_del of vfio-ap with DEVICE_DELETED, query-status, qom-list, quit) */
+#pragma once
+
+#include <glib.h>
+
+#include "apsim-host.h"
+
+typedef struct ApsimQmp ApsimQmp;
+
+/* Serves the guests' monitors from its own thread; sockets live in dir as <guest>.sock. Installs itself as
+ * the host's request-IRQ handler: a guest that is not an "old QEMU" unplugs its vfio-ap device when asked. */
+ApsimQmp *apsim_qmp_new(ApsimHost *host, const char *dir);
+void apsim_qmp_free(ApsimQmp *qmp);
+
+/* Starts a guest with its monitor; with cold_mdev, the vfio-ap device (id "hostdev0") is plugged before the
+ * guest runs. */
+gboolean apsim_qmp_start_guest(ApsimQmp *qmp, const char *name, gboolean old_qemu, const char *cold_mdev,
+                               GError **error);
+/* Stops a guest: its device is closed, its monitor says SHUTDOWN and goes away. */
+gboolean apsim_qmp_stop_guest(ApsimQmp *qmp, const char *name, GError **error);
+/* device_add / device_del as the monitor would run them (for the control interface). */
+gboolean apsim_qmp_device_add(ApsimQmp *qmp, const char *name, const char *mdev, const char *id, GError **error);
+gboolean apsim_qmp_device_del(ApsimQmp *qmp, const char *name, GError **error);
