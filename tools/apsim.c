@@ -20,7 +20,8 @@
 #include "apsim-qmp.h"
 #include "apsim-topology.h"
 
-static const char *const host_dirs[] = { "sys", "etc/mdevctl.d/matrix", "etc/udev/rules.d", "run/lock",
+static const char *const host_dirs[] = { "sys", "etc/mdevctl.d/matrix", "etc/mdevctl.d/scripts.d/callouts",
+                                         "etc/mdevctl.d/scripts.d/notifiers", "etc/udev/rules.d", "run/lock",
                                          "run/apsim/qmp", "usr/lib/mdevctl/scripts.d/callouts",
                                          "usr/lib/mdevctl/scripts.d/notifiers" };
 
@@ -248,7 +249,8 @@ cmd_start(int argc, char **argv)
             close(null);
         if (log > STDERR_FILENO)
             close(log);
-        _exit(serve(root, topology, pipefd[1]));
+        /* the daemon returns through main() like any program, so that exit-time checks (LeakSanitizer) run */
+        return serve(root, topology, pipefd[1]);
     }
     close(pipefd[1]);
     {

@@ -107,13 +107,14 @@ char *
 apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean *ok)
 {
     g_auto(GStrv) argv = NULL;
+    g_autofree char *trimmed = g_strstrip(g_strdup(line));
     guint argc;
     const char *cmd;
     guint id;
     gboolean flag;
 
     *ok = FALSE;
-    argv = g_strsplit_set(g_strstrip(g_strdup(line)), " \t", -1);
+    argv = g_strsplit_set(trimmed, " \t", -1);
     {
         /* drop empty fields from repeated blanks */
         guint k = 0;

@@ -274,6 +274,7 @@ apsim_fuse_mount(ApsimHost *host, const char *mountpoint, GError **error)
     af->mountpoint = g_strdup(mountpoint);
     af->started = time(NULL);
     af->fuse = fuse_new(&args, &operations, sizeof(operations), af);
+    fuse_opt_free_args(&args);
     if (!af->fuse) {
         g_set_error(error, APM_ERROR, APM_ERROR_IO, _("Cannot create the FUSE file system"));
         g_free(af->mountpoint);

@@ -702,7 +702,18 @@ static gboolean
 job_shutdown(gpointer data)
 {
     ApsimQmp *qmp = ((ApsimQmp **) data)[0];
+    GHashTableIter iter;
+    gpointer value;
 
+    /* every QEMU quits: its device closes, its guest stops */
+    g_hash_table_iter_init(&iter, qmp->fronts);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        Front *f = value;
+
+        front_device_del(f);
+        broadcast_event(f, "SHUTDOWN", NULL);
+        apsim_guest_stop(qmp->host, f->guest, TRUE);
+    }
     g_hash_table_remove_all(qmp->fronts);
     g_main_loop_quit(qmp->loop);
     return G_SOURCE_REMOVE;
