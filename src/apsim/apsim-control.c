@@ -26,7 +26,7 @@ struct ApsimControl {
     gpointer data;
 };
 
-static const char usage[] =
+static const char usage[] = N_(
     "commands:\n"
     "  dump                                 the whole model as JSON\n"
     "  locks                                lock statistics as JSON\n"
@@ -43,7 +43,7 @@ static const char usage[] =
     "  card-chkstop ID 0|1                  checkstop a card or clear it\n"
     "  inject ATTR NTH ERRNO                the NTH write to ATTR fails with ERRNO (number or name)\n"
     "  latency USEC                         add USEC microseconds to every attribute write\n"
-    "  stop                                 stop apsim\n";
+    "  stop                                 stop apsim\n");
 
 static gboolean
 parse_uint(const char *s, guint max, guint *out)
@@ -129,12 +129,12 @@ apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean
         argc = k;
     }
     if (argc == 0)
-        return g_strdup(usage);
+        return g_strdup(_(usage));
     cmd = argv[0];
 
     if (g_str_equal(cmd, "help")) {
         *ok = TRUE;
-        return g_strdup(usage);
+        return g_strdup(_(usage));
     }
     if (g_str_equal(cmd, "dump")) {
         *ok = TRUE;
@@ -155,7 +155,7 @@ apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean
             else if (g_str_has_prefix(argv[i], "mdev="))
                 mdev_name = argv[i] + 5;
             else
-                return g_strdup_printf("unknown option %s\n", argv[i]);
+                return g_strdup_printf(_("unknown option %s\n"), argv[i]);
         }
         if (!apsim_qmp_start_guest(qmp, argv[1], old_qemu, mdev_name, &error))
             return g_strdup_printf("%s\n", error->message);
@@ -168,7 +168,7 @@ apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean
         g_autoptr(ApsimGuest) guest = apsim_host_lookup_guest(host, argv[1]);
 
         if (!guest)
-            return g_strdup_printf("no guest named %s\n", argv[1]);
+            return g_strdup_printf(_("no guest named %s\n"), argv[1]);
         g_autoptr(GError) error = NULL;
 
         if (g_str_equal(cmd, "guest-stop")) {
@@ -188,12 +188,12 @@ apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean
             int rc;
 
             if (!apm_apqn_parse(argv[2], &apqn, NULL) || !on_off(argv[3], &flag))
-                return g_strdup("usage: pqap NAME APQN on|off\n");
+                return g_strdup(_("usage: pqap NAME APQN on|off\n"));
             rc = apsim_guest_pqap_aqic(host, guest, apqn, flag);
             *ok = TRUE;
             return g_strdup_printf("rc=%02d\n", rc);
         } else {
-            return g_strdup(usage);
+            return g_strdup(_(usage));
         }
         *ok = TRUE;
         return g_strdup("");
@@ -204,7 +204,7 @@ apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean
         ApmMask *mask;
 
         if (!parse_uint(argv[1], 255, &id) || !on_off(argv[2], &flag))
-            return g_strdup_printf("usage: %s ID on|off\n", cmd);
+            return g_strdup_printf(_("usage: %s ID on|off\n"), cmd);
         apsim_host_get_qci(host, &qci);
         mask = g_str_equal(cmd, "config-adapter") ? &qci.adapters :
                g_str_equal(cmd, "config-domain") ? &qci.domains : &qci.control_domains;
@@ -218,9 +218,9 @@ apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean
     }
     if ((g_str_equal(cmd, "card-config") || g_str_equal(cmd, "card-chkstop")) && argc == 3) {
         if (!parse_uint(argv[1], 255, &id) || !on_off(argv[2], &flag))
-            return g_strdup_printf("usage: %s ID 0|1\n", cmd);
+            return g_strdup_printf(_("usage: %s ID 0|1\n"), cmd);
         if (!apsim_host_card(host, id))
-            return g_strdup_printf("no card %02x\n", id);
+            return g_strdup_printf(_("no card %02x\n"), id);
         if (g_str_equal(cmd, "card-config"))
             apsim_host_card_set_config(host, id, flag);
         else
@@ -233,19 +233,19 @@ apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean
         int err = errno_from_name(argv[3]);
 
         if (!parse_uint(argv[2], G_MAXINT, &nth) || nth == 0 || err <= 0)
-            return g_strdup("usage: inject ATTR NTH ERRNO\n");
+            return g_strdup(_("usage: inject ATTR NTH ERRNO\n"));
         apsim_host_inject_error(host, argv[1], nth, err);
         *ok = TRUE;
         return g_strdup("");
     }
     if (g_str_equal(cmd, "latency") && argc == 2) {
         if (!parse_uint(argv[1], 10 * 1000 * 1000, &id))
-            return g_strdup("usage: latency USEC\n");
+            return g_strdup(_("usage: latency USEC\n"));
         apsim_host_set_write_latency(host, id);
         *ok = TRUE;
         return g_strdup("");
     }
-    return g_strdup_printf("unknown or incomplete command: %s\n%s", line, usage);
+    return g_strdup_printf(_("unknown or incomplete command: %s\n%s"), line, _(usage));
 }
 
 /* ---- the socket -------------------------------------------------------------------------------------- */
