@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,11 +18,13 @@
 #include "apsim-control.h"
 #include "apsim-fuse.h"
 #include "apsim-host.h"
+#include "apsim-netlink.h"
 #include "apsim-qmp.h"
 #include "apsim-topology.h"
+#include "apsim-udev.h"
 
 static const char *const host_dirs[] = { "sys", "etc/mdevctl.d/matrix", "etc/mdevctl.d/scripts.d/callouts",
-                                         "etc/mdevctl.d/scripts.d/notifiers", "etc/udev/rules.d", "run/lock",
+                                         "etc/mdevctl.d/scripts.d/notifiers", "etc/udev/rules.d", "run/lock", "run/udev/data",
                                          "run/apsim/qmp", "usr/lib/mdevctl/scripts.d/callouts",
                                          "usr/lib/mdevctl/scripts.d/notifiers" };
 
@@ -109,7 +112,9 @@ serve(const char *root, ApsimTopology *topology, int report_fd)
     g_autofree char *pidfile = path_in(root, "run/apsim/apsim.pid");
     g_autofree char *pidtext = g_strdup_printf("%d\n", (int) getpid());
     g_autofree char *qmpdir = path_in(root, "run/apsim/qmp");
+    g_autofree char *udevdir = path_in(root, "run/udev/data");
     ApsimControl *control;
+    ApsimUdev *udev = NULL;
     ApsimQmp *qmp;
     ApsimHost *host;
     sigset_t block, old;
@@ -123,13 +128,16 @@ serve(const char *root, ApsimTopology *topology, int report_fd)
     pthread_sigmask(SIG_BLOCK, &block, &old);
 
     host = apsim_host_new(topology);
+    udev = apsim_udev_new(host, udevdir, &error);
+    if (!udev)
+        goto fail;
     qmp = apsim_qmp_new(host, qmpdir);
     running_fuse = apsim_fuse_mount(host, mountpoint, &error);
     if (!running_fuse) {
         apsim_qmp_free(qmp);
         goto fail;
     }
-    control = apsim_control_start(host, qmp, sock, stop_from_control, NULL, &error);
+    control = apsim_control_start(host, qmp, udev, sock, stop_from_control, NULL, &error);
     if (!control) {
         apsim_fuse_unmount(running_fuse);
         apsim_qmp_free(qmp);
@@ -146,9 +154,11 @@ serve(const char *root, ApsimTopology *topology, int report_fd)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     rc = apsim_fuse_loop(running_fuse); /* nonzero also when a signal ended it */
     pthread_sigmask(SIG_BLOCK, &block, NULL);
+    apsim_udev_disconnect_all(udev);
     apsim_control_free(control);
     apsim_qmp_free(qmp); /* guests stop: their devices close before the tree goes */
     apsim_fuse_unmount(running_fuse);
+    apsim_udev_free(udev);
     unlink(pidfile);
     apsim_host_free(host);
     (void) rc;
@@ -163,6 +173,7 @@ fail:
     } else {
         g_printerr("apsim: %s\n", error->message);
     }
+    apsim_udev_free(udev);
     apsim_host_free(host);
     return 1;
 }
@@ -308,6 +319,18 @@ cmd_stop(int argc, char **argv)
 
 /* ---- exec ----------------------------------------------------------------------------------------------- */
 
+/* $APSIM_PRELOAD, the build tree's copy next to this program's build, or the installed one. */
+static const char *
+preload_library(void)
+{
+    const char *candidates[] = { g_getenv("APSIM_PRELOAD"), APSIM_PRELOAD_BUILT, APSIM_PRELOAD_INSTALLED };
+
+    for (guint i = 0; i < G_N_ELEMENTS(candidates); i++)
+        if (candidates[i] && g_file_test(candidates[i], G_FILE_TEST_IS_REGULAR))
+            return candidates[i];
+    return NULL;
+}
+
 static gboolean
 bind_over(const char *source, const char *target, GError **error)
 {
@@ -330,7 +353,9 @@ cmd_exec(int argc, char **argv)
     const struct {
         const char *inside;
         const char *host;
-    } binds[] = { { "sys", "/sys" }, { "etc/mdevctl.d", "/etc/mdevctl.d" }, { "run/lock", "/run/lock" } };
+    } binds[] = { { "sys", "/sys" }, { "etc/mdevctl.d", "/etc/mdevctl.d" }, { "run/lock", "/run/lock" },
+                  { "run/udev", "/run/udev" } };
+    const char *preload = preload_library();
     int cmd = 1;
 
     if (argc < 3 || !g_str_equal(argv[1], "--")) {
@@ -343,9 +368,23 @@ cmd_exec(int argc, char **argv)
         g_printerr(_("apsim exec: no apsim runs on %s; start it with: apsim start %s\n"), root, root);
         return 1;
     }
-    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-        g_printerr(_("apsim exec: cannot make a private mount namespace: %s\n"), g_strerror(errno));
+    /* a private mount namespace for the binds, a private network namespace for the udev events */
+    if (unshare(CLONE_NEWNS | CLONE_NEWNET) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        g_printerr(_("apsim exec: cannot make private mount and network namespaces: %s\n"), g_strerror(errno));
         return 1;
+    }
+    {
+        g_autofree char *sock = path_in(root, "run/apsim/control");
+        pid_t parent = getpid();
+        pid_t relay = fork();
+
+        if (relay == 0) {
+            /* relays apsim's device events as udev netlink messages until the command is gone */
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != parent)
+                _exit(0);
+            _exit(apsim_netlink_relay(sock) ? 1 : 0);
+        }
     }
     for (guint i = 0; i < G_N_ELEMENTS(binds); i++) {
         g_autofree char *source = path_in(root, binds[i].inside);
@@ -354,6 +393,15 @@ cmd_exec(int argc, char **argv)
             g_printerr("apsim exec: %s\n", error->message);
             return 1;
         }
+    }
+    if (preload) {
+        const char *old = g_getenv("LD_PRELOAD");
+        g_autofree char *value = old && *old ? g_strconcat(preload, ":", old, NULL) : g_strdup(preload);
+
+        g_setenv("LD_PRELOAD", value, TRUE);
+    } else {
+        g_printerr(_("apsim exec: the statfs shim libapsim-preload.so was not found; libudev-based tools will "
+                     "not accept the simulated /sys\n"));
     }
     execvp(argv[cmd], argv + cmd);
     g_printerr(_("apsim exec: cannot run %s: %s\n"), argv[cmd], g_strerror(errno));

@@ -546,7 +546,7 @@ store_card_online(ApsimHost *host, const ApsimObject *obj, const char *buf, gsiz
 static int
 show_card_uevent(ApsimHost *host, const ApsimObject *obj, GString *out)
 {
-    g_string_append_printf(out, "DRIVER=cex4card\nDEV_TYPE=%04X\nMODALIAS=ap:t%02X\nMODE=%s\n", CARD(obj)->hwtype,
+    g_string_append_printf(out, "DEVTYPE=ap_card\nDRIVER=cex4card\nDEV_TYPE=%04X\nMODALIAS=ap:t%02X\nMODE=%s\n", CARD(obj)->hwtype,
                            CARD(obj)->hwtype, apsim_card_mode_name(CARD(obj)->mode));
     return 0;
 }
@@ -777,6 +777,7 @@ show_queue_uevent(ApsimHost *host, const ApsimObject *obj, GString *out)
 {
     ApsimDriver driver = apsim_host_queue_driver(host, QUEUE(obj));
 
+    g_string_append(out, "DEVTYPE=ap_queue\n");
     if (driver != APSIM_DRV_NONE)
         g_string_append_printf(out, "DRIVER=%s\n", apsim_driver_name(driver));
     g_string_append_printf(out, "DEV_TYPE=%04X\nMODALIAS=ap:t%02X\nMODE=%s\n", CARD(obj)->hwtype, CARD(obj)->hwtype,

@@ -16,6 +16,7 @@
 struct ApsimControl {
     ApsimHost *host;
     ApsimQmp *qmp;
+    ApsimUdev *udev;
     char *path;
     int fd;
     GThread *thread;
@@ -43,6 +44,7 @@ static const char usage[] = N_(
     "  card-chkstop ID 0|1                  checkstop a card or clear it\n"
     "  inject ATTR NTH ERRNO                the NTH write to ATTR fails with ERRNO (number or name)\n"
     "  latency USEC                         add USEC microseconds to every attribute write\n"
+    "  events                               stream device events (used by apsim exec)\n"
     "  stop                                 stop apsim\n");
 
 static gboolean
@@ -264,7 +266,12 @@ serve_connection(gpointer data)
 
     while (read(c->fd, &ch, 1) == 1 && ch != '\n')
         g_string_append_c(line, ch);
-    if (g_str_equal(g_strstrip(line->str), "stop")) {
+    if (g_str_equal(g_strstrip(line->str), "events") && c->control->udev) {
+        /* the connection becomes a stream of device events until the reader goes */
+        if (write(c->fd, "ok\n", 3) == 3)
+            apsim_udev_stream_events(c->control->udev, c->fd);
+        close(c->fd);
+    } else if (g_str_equal(line->str, "stop")) {
         if (write(c->fd, "ok\n", 3) < 0) {
             /* the requester went away; stop all the same */
         }
@@ -320,8 +327,8 @@ accept_loop(gpointer data)
 }
 
 ApsimControl *
-apsim_control_start(ApsimHost *host, ApsimQmp *qmp, const char *socket_path, void (*on_stop)(gpointer),
-                    gpointer data, GError **error)
+apsim_control_start(ApsimHost *host, ApsimQmp *qmp, ApsimUdev *udev, const char *socket_path,
+                    void (*on_stop)(gpointer), gpointer data, GError **error)
 {
     ApsimControl *control;
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -343,6 +350,7 @@ apsim_control_start(ApsimHost *host, ApsimQmp *qmp, const char *socket_path, voi
     control = g_new0(ApsimControl, 1);
     control->host = host;
     control->qmp = qmp;
+    control->udev = udev;
     control->path = g_strdup(socket_path);
     control->fd = fd;
     control->on_stop = on_stop;

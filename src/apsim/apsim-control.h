@@ -6,6 +6,7 @@
 
 #include "apsim-host.h"
 #include "apsim-qmp.h"
+#include "apsim-udev.h"
 
 typedef struct ApsimControl ApsimControl;
 
@@ -14,7 +15,7 @@ typedef struct ApsimControl ApsimControl;
 char *apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean *ok);
 
 /* Serves requests on socket_path, one thread per connection. on_stop is called for "stop". */
-ApsimControl *apsim_control_start(ApsimHost *host, ApsimQmp *qmp, const char *socket_path,
+ApsimControl *apsim_control_start(ApsimHost *host, ApsimQmp *qmp, ApsimUdev *udev, const char *socket_path,
                                   void (*on_stop)(gpointer), gpointer data, GError **error);
 void apsim_control_free(ApsimControl *control);
 
