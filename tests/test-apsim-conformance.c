@@ -712,6 +712,30 @@ test_pqap_only_for_guest_queues(void)
 }
 
 static void
+test_guest_workload_issues_pqap(void)
+{
+    Sim *sim = start_tiny_freed();
+    g_autofree char *m = sim_mdev(sim, U1, "1", "2,3", NULL);
+    g_autofree char *dump = NULL, *stats = NULL;
+    g_autoptr(GRegex) re = g_regex_new("\"pqap_calls\" : ([0-9]+)", 0, 0, NULL);
+    g_autoptr(GMatchInfo) match = NULL;
+    g_autofree char *calls = NULL;
+
+    sim_ctl(sim, "guest-start g1 mdev=" U1);
+    sim_ctl(sim, "guest-workload g1 on");
+    g_usleep(300 * 1000);
+    sim_ctl(sim, "guest-workload g1 off");
+    dump = sim_ctl_out(sim, "dump");
+    g_assert_true(g_regex_match(re, dump, 0, &match));
+    calls = g_match_info_fetch(match, 1);
+    g_assert_cmpint(atoi(calls), >=, 100); /* two queues, many rounds */
+    stats = sim_ctl_out(sim, "locks");
+    g_assert_true(g_regex_match_simple("\"pqap_hook_rwsem of guest g1\",\\s*\"acquisitions\" : [1-9][0-9][0-9]",
+                                       stats, 0, 0));
+    sim_stop(sim);
+}
+
+static void
 test_lock_statistics_count(void)
 {
     Sim *sim = start_tiny_freed();
@@ -785,6 +809,7 @@ main(int argc, char **argv)
     g_test_add_func("/apsim/2.7/remove-relays-request-to-guest", test_remove_relays_request_to_guest);
     g_test_add_func("/apsim/2.7/remove-blocks-until-old-qemu-guest-stops", test_remove_blocks_until_old_qemu_guest_stops);
     g_test_add_func("/apsim/2.8/pqap-only-for-guest-queues", test_pqap_only_for_guest_queues);
+    g_test_add_func("/apsim/2.8/guest-workload-issues-pqap", test_guest_workload_issues_pqap);
     g_test_add_func("/apsim/3/lock-statistics-count", test_lock_statistics_count);
     g_test_add_func("/apsim/control/fault-injection-nth-write", test_fault_injection);
     g_test_add_func("/apsim/sysfs/write-larger-than-a-page-gives-e2big", test_write_larger_than_a_page_e2big);

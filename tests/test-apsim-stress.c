@@ -151,7 +151,11 @@ guest_driver(gpointer data)
             break;
         }
         /* refusals (already running, no such guest, EPERM, EBUSY) are part of the game */
-        sim_ctl_fast(s->sim, &reply, line);
+        if (sim_ctl_fast(s->sim, &reply, line) && g_str_has_prefix(line, "guest-start")) {
+            g_autofree char *workload = g_strdup_printf("guest-workload g%u on", g);
+
+            sim_ctl_fast(s->sim, NULL, workload); /* its vCPU keeps issuing PQAP(AQIC) */
+        }
         g_atomic_int_inc(&s->progress);
     }
     g_rand_free(rand);

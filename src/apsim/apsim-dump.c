@@ -163,6 +163,8 @@ apsim_host_dump_json(ApsimHost *host)
             else
                 json_builder_add_null_value(b);
             add_matrix(b, "apcb", &g->apcb);
+            json_builder_set_member_name(b, "pqap_calls");
+            json_builder_add_int_value(b, (gint64) __atomic_load_n(&g->pqap_calls, __ATOMIC_RELAXED));
             json_builder_end_object(b);
         }
     }

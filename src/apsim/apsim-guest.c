@@ -179,9 +179,61 @@ apsim_guest_set_eventfds(ApsimHost *host, ApsimGuest *guest, gboolean request, g
     apm_lock_release(&host->guests_lock);
 }
 
+typedef struct {
+    ApsimHost *host;
+    ApsimGuest *guest;
+} Workload;
+
+static gpointer
+run_workload(gpointer data)
+{
+    Workload *w = data;
+    guint round = 0;
+
+    while (!g_atomic_int_get(&w->guest->workload_stop)) {
+        ApmMatrix apcb;
+        ApmApqnIter iter;
+        ApmApqn apqn;
+
+        apsim_guest_get_apcb(w->host, w->guest, &apcb, NULL);
+        apm_apqn_iter_init(&iter, &apcb.adapters, &apcb.domains);
+        while (apm_apqn_iter_next(&iter, &apqn))
+            apsim_guest_pqap_aqic(w->host, w->guest, apqn, round % 2 == 0);
+        round++;
+        g_usleep(200);
+    }
+    apsim_guest_unref(w->guest);
+    g_free(w);
+    return NULL;
+}
+
+void
+apsim_guest_set_workload(ApsimHost *host, ApsimGuest *guest, gboolean on)
+{
+    GThread *stop = NULL;
+
+    apm_lock_acquire(&host->guests_lock);
+    if (on && !guest->workload && guest->running) {
+        Workload *w = g_new0(Workload, 1);
+
+        w->host = host;
+        w->guest = guest;
+        apsim_guest_ref(guest);
+        g_atomic_int_set(&guest->workload_stop, 0);
+        guest->workload = g_thread_new("apsim-vcpu", run_workload, w);
+    } else if (!on && guest->workload) {
+        stop = g_steal_pointer(&guest->workload);
+        g_atomic_int_set(&guest->workload_stop, 1);
+    }
+    apm_lock_release(&host->guests_lock);
+    if (stop)
+        g_thread_join(stop);
+}
+
 void
 apsim_guest_stop(ApsimHost *host, ApsimGuest *guest, gboolean destroy)
 {
+    apsim_guest_set_workload(host, guest, FALSE);
     apsim_guest_close_device(host, guest);
     apm_lock_acquire(&host->guests_lock);
     guest->running = FALSE;

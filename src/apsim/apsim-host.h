@@ -102,6 +102,8 @@ struct ApsimGuest {
     gboolean running;       /* guests_lock */
     gboolean old_qemu;      /* ignores the request IRQ */
     guint64 pqap_calls;     /* PQAP(AQIC) instructions intercepted */
+    GThread *workload;      /* guests_lock: a vCPU issuing PQAP(AQIC) on the guest's queues */
+    gint workload_stop;
 };
 
 typedef enum {
@@ -173,6 +175,10 @@ void apsim_guest_set_eventfds(ApsimHost *host, ApsimGuest *guest, gboolean reque
 /* PQAP(AQIC) from the guest on one APQN (§2.8): 0, or the response code 0x01 when the queue is not the
  * guest's. Takes the rwsem for reading, then mdevs_lock. */
 int apsim_guest_pqap_aqic(ApsimHost *host, ApsimGuest *guest, ApmApqn apqn, gboolean enable);
+/* Starts or stops a workload thread that issues PQAP(AQIC) on every queue of the guest's APCB, over and
+ * over, as a guest's zcrypt driver enabling and disabling interrupts would. Stopped with the guest. */
+void apsim_guest_set_workload(ApsimHost *host, ApsimGuest *guest, gboolean on);
+
 /* A snapshot of the guest's APCB. */
 void apsim_guest_get_apcb(ApsimHost *host, ApsimGuest *guest, ApmMatrix *apcb, guint *cfg_changes);
 
