@@ -35,9 +35,7 @@ devtype_of(const char *devpath, const char *subsystem)
 {
     if (g_str_equal(subsystem, "ap"))
         return strchr(strrchr(devpath, '/'), '.') ? "ap_queue" : "ap_card";
-    if (g_str_equal(subsystem, "matrix"))
-        return "ap_matrix";
-    return NULL;
+    return NULL; /* the matrix device and mdevs have no device type */
 }
 
 /* "I:" makes the device initialized for sd-device; E: lines are properties udev rules would have added. */

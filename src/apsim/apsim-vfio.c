@@ -25,7 +25,7 @@ show_matrix_features(ApsimHost *host, const ApsimObject *obj, GString *out)
 static int
 show_matrix_uevent(ApsimHost *host, const ApsimObject *obj, GString *out)
 {
-    g_string_append(out, "DEVTYPE=ap_matrix\nDRIVER=vfio_ap\n");
+    g_string_append(out, "DRIVER=vfio_ap\n"); /* no DEVTYPE: libvirt tells the matrix by its subsystem */
     return 0;
 }
 

@@ -1,0 +1,27 @@
+# libvirt-env.sh: run Debian's privileged libvirtd under `apsim exec` with private runtime folders. Source it
+# inside the command that `apsim exec` runs; everything it mounts lives and dies with that mount namespace.
+#   libvirt_start        start libvirtd and wait until it answers (up to 30 s); 1 on failure
+#   libvirt_stop
+#   VIRSH                "virsh -c qemu:///system"
+for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt /etc/libvirt; do
+  mkdir -p "$d" && mount -t tmpfs tmpfs "$d"
+done
+# libvirt 9.0 resolves its compiled-in QEMU user at start: give it one, in this namespace only
+_lv_tmp=$(mktemp -d)
+cp /etc/passwd /etc/group "$_lv_tmp/"
+grep -q '^libvirt-qemu:' /etc/passwd || echo "libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin" >> "$_lv_tmp/passwd"
+grep -q '^libvirt-qemu:' /etc/group || echo "libvirt-qemu:x:64055:" >> "$_lv_tmp/group"
+grep -q '^kvm:' /etc/group || echo "kvm:x:64056:" >> "$_lv_tmp/group"
+mount --bind "$_lv_tmp/passwd" /etc/passwd
+mount --bind "$_lv_tmp/group" /etc/group
+VIRSH="virsh -q -c qemu:///system"
+libvirt_start() {
+  libvirtd > "${LIBVIRTD_LOG:-/dev/null}" 2>&1 &
+  _lv_pid=$!
+  for _i in $(seq 60); do
+    $VIRSH nodedev-list >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  return 1
+}
+libvirt_stop() { kill "$_lv_pid" 2>/dev/null; wait "$_lv_pid" 2>/dev/null; }
