@@ -106,34 +106,33 @@ store_ap_domain(ApsimHost *host, const ApsimObject *obj, const char *buf, gsize 
     return rc;
 }
 
+/* The QCI masks: which = 0 adapters, 1 usage domains, 2 control domains. */
 static int
-show_adapter_mask(ApsimHost *host, const ApsimObject *obj, GString *out)
+show_qci_mask(ApsimHost *host, GString *out, int which)
 {
     ApmMatrix qci;
 
     apsim_host_get_qci(host, &qci);
-    append_mask(out, &qci.adapters);
+    append_mask(out, which == 0 ? &qci.adapters : which == 1 ? &qci.domains : &qci.control_domains);
     return 0;
+}
+
+static int
+show_adapter_mask(ApsimHost *host, const ApsimObject *obj, GString *out)
+{
+    return show_qci_mask(host, out, 0);
 }
 
 static int
 show_usage_domain_mask(ApsimHost *host, const ApsimObject *obj, GString *out)
 {
-    ApmMatrix qci;
-
-    apsim_host_get_qci(host, &qci);
-    append_mask(out, &qci.domains);
-    return 0;
+    return show_qci_mask(host, out, 1);
 }
 
 static int
 show_control_domain_mask(ApsimHost *host, const ApsimObject *obj, GString *out)
 {
-    ApmMatrix qci;
-
-    apsim_host_get_qci(host, &qci);
-    append_mask(out, &qci.control_domains);
-    return 0;
+    return show_qci_mask(host, out, 2);
 }
 
 static int
@@ -318,15 +317,10 @@ store_scans(ApsimHost *host, const ApsimObject *obj, const char *buf, gsize len)
 static int
 show_bindings(ApsimHost *host, const ApsimObject *obj, GString *out)
 {
-    guint total = 0, bound = 0;
+    guint total, bound;
 
     apm_lock_acquire(&host->devices);
-    for (guint i = 0; i < 256 * 256; i++) {
-        if (!host->queues[i].present)
-            continue;
-        total++;
-        bound += host->queues[i].driver != APSIM_DRV_NONE;
-    }
+    apsim_count_bindings_locked(host, &bound, &total);
     g_string_append_printf(out, "%u/%u%s\n", bound, total,
                            host->scans > 0 && bound == total ? " (complete)" : "");
     apm_lock_release(&host->devices);
@@ -432,20 +426,29 @@ show_card_functions(ApsimHost *host, const ApsimObject *obj, GString *out)
     return 0;
 }
 
+/* request_count of a card or a queue: any write resets it */
+static guint64 *
+request_counter(ApsimHost *host, const ApsimObject *obj)
+{
+    if (obj->kind == APSIM_OBJ_CARD)
+        return &CARD(obj)->request_count;
+    return &apsim_queue_slot(host, obj->adapter, obj->domain)->request_count;
+}
+
 static int
-show_card_request_count(ApsimHost *host, const ApsimObject *obj, GString *out)
+show_request_count(ApsimHost *host, const ApsimObject *obj, GString *out)
 {
     apm_lock_acquire(&host->devices);
-    g_string_append_printf(out, "%" G_GUINT64_FORMAT "\n", CARD(obj)->request_count);
+    g_string_append_printf(out, "%" G_GUINT64_FORMAT "\n", *request_counter(host, obj));
     apm_lock_release(&host->devices);
     return 0;
 }
 
 static int
-store_card_request_count(ApsimHost *host, const ApsimObject *obj, const char *buf, gsize len)
+store_request_count(ApsimHost *host, const ApsimObject *obj, const char *buf, gsize len)
 {
     apm_lock_acquire(&host->devices);
-    CARD(obj)->request_count = 0;
+    *request_counter(host, obj) = 0;
     apm_lock_release(&host->devices);
     return 0;
 }
@@ -563,7 +566,7 @@ static const ApsimAttr card_attrs[] = {
     { "online", 0644, show_card_online, store_card_online, NULL },
     { "pendingq_count", 0444, show_zero, NULL, NULL },
     { "raw_hwtype", 0444, show_card_raw_hwtype, NULL, NULL },
-    { "request_count", 0644, show_card_request_count, store_card_request_count, NULL },
+    { "request_count", 0644, show_request_count, store_request_count, NULL },
     { "requestq_count", 0444, show_zero, NULL, NULL },
     { "type", 0444, show_card_type, NULL, NULL },
     { "uevent", 0644, show_card_uevent, NULL, NULL },
@@ -596,24 +599,6 @@ static gboolean
 vfio_bound(ApsimHost *host, const ApsimObject *obj)
 {
     return bound_to(host, obj, APSIM_DRV_VFIO);
-}
-
-static int
-show_queue_request_count(ApsimHost *host, const ApsimObject *obj, GString *out)
-{
-    apm_lock_acquire(&host->devices);
-    g_string_append_printf(out, "%" G_GUINT64_FORMAT "\n", QUEUE(obj)->request_count);
-    apm_lock_release(&host->devices);
-    return 0;
-}
-
-static int
-store_queue_request_count(ApsimHost *host, const ApsimObject *obj, const char *buf, gsize len)
-{
-    apm_lock_acquire(&host->devices);
-    QUEUE(obj)->request_count = 0;
-    apm_lock_release(&host->devices);
-    return 0;
 }
 
 static int
@@ -794,7 +779,7 @@ static const ApsimAttr queue_attrs[] = {
     { "load", 0444, show_zero, NULL, zcrypt_bound },
     { "online", 0644, show_queue_online, store_queue_online, zcrypt_bound },
     { "pendingq_count", 0444, show_zero, NULL, NULL },
-    { "request_count", 0644, show_queue_request_count, store_queue_request_count, NULL },
+    { "request_count", 0644, show_request_count, store_request_count, NULL },
     { "requestq_count", 0444, show_zero, NULL, NULL },
     { "reset", 0644, show_queue_reset, store_queue_reset, NULL },
     { "status", 0444, show_queue_status, NULL, vfio_bound },

@@ -63,16 +63,11 @@ apsim_host_lookup_guest(ApsimHost *host, const char *name)
 GPtrArray *
 apsim_host_list_guests(ApsimHost *host)
 {
-    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-    GHashTableIter iter;
-    gpointer key;
+    GPtrArray *names;
 
     apm_lock_acquire(&host->guests_lock);
-    g_hash_table_iter_init(&iter, host->guest_registry);
-    while (g_hash_table_iter_next(&iter, &key, NULL))
-        g_ptr_array_add(names, g_strdup(key));
+    names = apsim_sorted_keys(host->guest_registry);
     apm_lock_release(&host->guests_lock);
-    g_ptr_array_sort(names, (GCompareFunc) g_strcmp0);
     return names;
 }
 
@@ -144,14 +139,7 @@ apsim_guest_close_device(ApsimHost *host, ApsimGuest *guest)
     apm_lock_acquire(&host->mdevs_lock);
     apm_matrix_clear(&guest->apcb); /* kvm_arch_crypto_clear_masks */
     guest->apcb_updates++;
-    for (guint i = 0; i < 256 * 256; i++) {
-        ApsimQueue *q = &host->queues[i];
-
-        if (q->mdev == mdev) {
-            q->resets++;
-            q->irq_enabled = FALSE;
-        }
-    }
+    apsim_reset_linked_queues(host, mdev, FALSE);
     mdev->guest = NULL;
     mdev->request_registered = FALSE;
     mdev->cfg_chg_registered = FALSE;

@@ -103,6 +103,14 @@ void apsim_emit_uevent(ApsimHost *host, ApsimUeventAction action, const char *de
 void apsim_wake_waiters(ApsimHost *host);
 void apsim_mdev_ref(ApsimMdev *mdev);
 
+/* Counts present queues and those bound to a driver: devices lock held. */
+void apsim_count_bindings_locked(ApsimHost *host, guint *bound, guint *total);
+/* vfio_ap_mdev_reset_queues: resets every queue linked to mdev, and unlinks them when unlink is set (mdevs_lock
+ * held). */
+void apsim_reset_linked_queues(ApsimHost *host, ApsimMdev *mdev, gboolean unlink);
+/* The sorted keys of a registry (the caller holds the registry's lock). */
+GPtrArray *apsim_sorted_keys(GHashTable *registry);
+
 /* Driver-file bind/unbind: bind refuses (-ENODEV) a driver the probe rules would not pick. */
 int apsim_host_bind_queue(ApsimHost *host, ApsimQueue *q, ApsimDriver driver);
 void apsim_host_unbind_queue(ApsimHost *host, ApsimQueue *q);

@@ -300,18 +300,27 @@ compare_strings(gconstpointer a, gconstpointer b)
 }
 
 GPtrArray *
-apsim_host_list_mdevs(ApsimHost *host)
+apsim_sorted_keys(GHashTable *registry)
 {
     GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
     GHashTableIter iter;
     gpointer key;
 
-    apm_lock_acquire(&host->devices);
-    g_hash_table_iter_init(&iter, host->mdev_registry);
+    g_hash_table_iter_init(&iter, registry);
     while (g_hash_table_iter_next(&iter, &key, NULL))
         g_ptr_array_add(names, g_strdup(key));
-    apm_lock_release(&host->devices);
     g_ptr_array_sort(names, compare_strings);
+    return names;
+}
+
+GPtrArray *
+apsim_host_list_mdevs(ApsimHost *host)
+{
+    GPtrArray *names;
+
+    apm_lock_acquire(&host->devices);
+    names = apsim_sorted_keys(host->mdev_registry);
+    apm_lock_release(&host->devices);
     return names;
 }
 
@@ -454,6 +463,13 @@ apsim_update_guest_apcb(ApsimHost *host, ApsimMdev *m)
     guest->apcb_updates++;
     if (m->cfg_chg_registered)
         guest->cfg_changes++;
+}
+
+/* The response code a reset of the card's queues gives (TAPQ): passable in all three cases. */
+static int
+card_queue_rc(const ApsimCard *card)
+{
+    return card->chkstop ? APSIM_RC_CHECKSTOPPED : card->config ? APSIM_RC_NORMAL : APSIM_RC_DECONFIGURED;
 }
 
 static void
@@ -743,20 +759,43 @@ wanted_driver(ApsimHost *host, const ApsimQueue *q)
     return card->hwtype <= 14 ? APSIM_DRV_VFIO : APSIM_DRV_NONE;
 }
 
+void
+apsim_count_bindings_locked(ApsimHost *host, guint *bound, guint *total)
+{
+    apm_lock_assert_held(&host->devices);
+    *bound = *total = 0;
+    for (guint i = 0; i < 256 * 256; i++) {
+        if (!host->queues[i].present)
+            continue;
+        (*total)++;
+        *bound += host->queues[i].driver != APSIM_DRV_NONE;
+    }
+}
+
+void
+apsim_reset_linked_queues(ApsimHost *host, ApsimMdev *mdev, gboolean unlink)
+{
+    apm_lock_assert_held(&host->mdevs_lock);
+    for (guint i = 0; i < 256 * 256; i++) {
+        ApsimQueue *q = &host->queues[i];
+
+        if (q->mdev != mdev)
+            continue;
+        reset_queue(q);
+        if (unlink)
+            q->mdev = NULL;
+    }
+}
+
 static void
 update_bindings_complete(ApsimHost *host)
 {
-    guint total = 0, bound = 0;
+    guint total, bound;
     gboolean complete;
     char count[48];
 
     apm_lock_acquire(&host->devices);
-    for (guint i = 0; i < 256 * 256; i++) {
-        if (!host->queues[i].present)
-            continue;
-        total++;
-        bound += host->queues[i].driver != APSIM_DRV_NONE;
-    }
+    apsim_count_bindings_locked(host, &bound, &total);
     complete = bound == total;
     if (complete && !host->bindings_complete)
         host->bindings_complete_count++;
@@ -922,8 +961,7 @@ scan_devices(ApsimHost *host)
 
                 apm_lock_acquire(&host->devices);
                 q->present = TRUE;
-                q->reset_rc = card->chkstop ? APSIM_RC_CHECKSTOPPED :
-                              card->config ? APSIM_RC_NORMAL : APSIM_RC_DECONFIGURED;
+                q->reset_rc = card_queue_rc(card);
                 apm_lock_release(&host->devices);
                 apsim_emit_uevent(host, APSIM_UEVENT_ADD, qpath, "ap", NULL);
                 apm_lock_acquire(&host->ap_attr_mutex);
@@ -995,7 +1033,7 @@ apsim_host_card_set_config(ApsimHost *host, guint adapter, gboolean config)
 
         if (!q->present)
             continue;
-        q->reset_rc = card->chkstop ? APSIM_RC_CHECKSTOPPED : config ? APSIM_RC_NORMAL : APSIM_RC_DECONFIGURED;
+        q->reset_rc = card_queue_rc(card);
         q->online = config && q->driver == APSIM_DRV_ZCRYPT;
     }
     apm_lock_release(&host->devices);
@@ -1018,7 +1056,7 @@ apsim_host_card_set_chkstop(ApsimHost *host, guint adapter, gboolean chkstop)
         ApsimQueue *q = apsim_queue_slot(host, adapter, d);
 
         if (q->present)
-            q->reset_rc = chkstop ? APSIM_RC_CHECKSTOPPED : card->config ? APSIM_RC_NORMAL : APSIM_RC_DECONFIGURED;
+            q->reset_rc = card_queue_rc(card);
     }
     apm_lock_release(&host->devices);
     apm_lock_release(&host->mdevs_lock);

@@ -543,16 +543,24 @@ job_start(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+static Front *
+job_front(Job *j)
+{
+    Front *f = g_hash_table_lookup(j->qmp->fronts, j->name);
+
+    if (!f)
+        g_set_error(&j->error, APM_ERROR, APM_ERROR_NOT_FOUND, _("No guest named %s"), j->name);
+    return f;
+}
+
 static gboolean
 job_stop(gpointer data)
 {
     Job *j = data;
-    Front *f = g_hash_table_lookup(j->qmp->fronts, j->name);
+    Front *f = job_front(j);
 
-    if (!f) {
-        g_set_error(&j->error, APM_ERROR, APM_ERROR_NOT_FOUND, _("No guest named %s"), j->name);
+    if (!f)
         return G_SOURCE_REMOVE;
-    }
     front_device_del(f);
     broadcast_event(f, "SHUTDOWN", NULL);
     apsim_guest_stop(j->qmp->host, f->guest, TRUE);
@@ -565,14 +573,12 @@ static gboolean
 job_device_add(gpointer data)
 {
     Job *j = data;
-    Front *f = g_hash_table_lookup(j->qmp->fronts, j->name);
+    Front *f = job_front(j);
     g_autofree char *sysfsdev = NULL;
     const char *klass;
 
-    if (!f) {
-        g_set_error(&j->error, APM_ERROR, APM_ERROR_NOT_FOUND, _("No guest named %s"), j->name);
+    if (!f)
         return G_SOURCE_REMOVE;
-    }
     sysfsdev = g_strconcat(SYSFSDEV_PREFIX, j->mdev, NULL);
     j->ok = front_device_add(f, "vfio-ap", sysfsdev, j->id, &klass, &j->error);
     return G_SOURCE_REMOVE;
@@ -582,12 +588,10 @@ static gboolean
 job_device_del(gpointer data)
 {
     Job *j = data;
-    Front *f = g_hash_table_lookup(j->qmp->fronts, j->name);
+    Front *f = job_front(j);
 
-    if (!f) {
-        g_set_error(&j->error, APM_ERROR, APM_ERROR_NOT_FOUND, _("No guest named %s"), j->name);
+    if (!f)
         return G_SOURCE_REMOVE;
-    }
     front_device_del(f);
     j->ok = TRUE;
     return G_SOURCE_REMOVE;

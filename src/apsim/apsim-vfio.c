@@ -533,15 +533,7 @@ store_remove(ApsimHost *host, const ApsimObject *obj, const char *buf, gsize len
 
     apm_lock_acquire(&host->guests_lock);
     apm_lock_acquire(&host->mdevs_lock);
-    for (guint i = 0; i < 256 * 256; i++) {
-        ApsimQueue *q = &host->queues[i];
-
-        if (q->mdev == m) {
-            q->resets++;
-            q->irq_enabled = FALSE;
-            q->mdev = NULL;
-        }
-    }
+    apsim_reset_linked_queues(host, m, TRUE);
     g_ptr_array_remove(host->mdev_list, m);
     apm_lock_release(&host->mdevs_lock);
     apm_lock_release(&host->guests_lock);
