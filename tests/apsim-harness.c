@@ -70,6 +70,8 @@ sim_init(void)
     atexit(stop_all);
     signal(SIGABRT, on_abort);
     signal(SIGSEGV, on_abort);
+    signal(SIGTRAP, on_abort); /* g_error() */
+    signal(SIGBUS, on_abort);
     signal(SIGTERM, on_abort);
 }
 
@@ -120,7 +122,7 @@ sim_start_text(const char *text)
 void
 sim_stop(Sim *sim)
 {
-    g_autofree char *log = g_build_filename(sim->root, "run/apsim/apsim.log", NULL);
+    g_autofree char *log = g_build_filename(sim->root, "var/log/apsim.log", NULL);
     g_autofree char *text = NULL;
 
     run_stop(sim->root);

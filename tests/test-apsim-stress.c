@@ -1,5 +1,6 @@
 /* test-apsim-stress.c: 8 concurrent writers mixing assign/unassign/ap_config/apmask/aqmask with guest
- * start/stop/attach/detach and a PQAP workload, for a bounded time, under a watchdog. Afterwards: no lock-order
+ * start/stop/attach/detach, a PQAP workload and host configuration changes, for a bounded time, under a
+ * watchdog. Afterwards: no lock-order
  * report, no APQN in two mdevs, and every guest's APCB within matrix ∩ host configuration ∩ bound queues. */
 #include "config.h"
 
@@ -162,6 +163,41 @@ guest_driver(gpointer data)
     return NULL;
 }
 
+/* the host under the product's feet: adapters and domains leave and rejoin the configuration, cards are
+ * deconfigured and checkstopped */
+static gpointer
+host_changer(gpointer data)
+{
+    Shared *s = data;
+    GRand *rand = g_rand_new();
+
+    while (g_get_monotonic_time() < s->deadline) {
+        g_autofree char *line = NULL;
+        guint id = g_rand_int_range(rand, 0, 4);
+        const char *state = g_rand_boolean(rand) ? "on" : "off";
+
+        switch (g_rand_int_range(rand, 0, 4)) {
+        case 0:
+            line = g_strdup_printf("config-adapter %u %s", id, state);
+            break;
+        case 1:
+            line = g_strdup_printf("config-domain %u %s", g_rand_int_range(rand, 0, 8), state);
+            break;
+        case 2:
+            line = g_strdup_printf("card-config %u %d", id, g_rand_boolean(rand));
+            break;
+        default:
+            line = g_strdup_printf("card-chkstop %u %d", id, g_rand_int_range(rand, 0, 4) == 0);
+            break;
+        }
+        sim_ctl_fast(s->sim, NULL, line); /* a card out of the configuration refuses card-config: fine */
+        g_atomic_int_inc(&s->progress);
+        g_usleep(20 * 1000);
+    }
+    g_rand_free(rand);
+    return NULL;
+}
+
 static gpointer
 pqap_workload(gpointer data)
 {
@@ -294,7 +330,7 @@ test_stress(void)
     Sim *sim = sim_start_text("[host]\nusage-domains=0-7\ncontrol-domains=0-7\napmask=0,1\naqmask=0-3\n"
                               "[cards]\nids=0-3\nhwtype=14\nmode=cca\n");
     Shared s = { 0 };
-    GThread *threads[WRITERS + 3];
+    GThread *threads[WRITERS + 4];
 
     for (guint i = 0; i < MDEVS; i++) {
         g_autofree char *m = sim_mdev(sim, uuids[i], NULL, NULL, NULL);
@@ -306,9 +342,10 @@ test_stress(void)
     threads[0] = g_thread_new("watchdog", watchdog, &s);
     threads[1] = g_thread_new("guests", guest_driver, &s);
     threads[2] = g_thread_new("pqap", pqap_workload, &s);
+    threads[3] = g_thread_new("host", host_changer, &s);
     for (guint i = 0; i < WRITERS; i++)
-        threads[3 + i] = g_thread_new("writer", writer, &s);
-    for (guint i = 0; i < WRITERS + 3; i++)
+        threads[4 + i] = g_thread_new("writer", writer, &s);
+    for (guint i = 0; i < WRITERS + 4; i++)
         g_thread_join(threads[i]);
     g_test_message("%d writes succeeded, %d refused with documented errors, %d unexpected", s.ok_writes,
                    s.refused_writes, s.unexpected);

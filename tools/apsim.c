@@ -24,9 +24,11 @@
 #include "apsim-udev.h"
 
 static const char *const host_dirs[] = { "sys", "etc/mdevctl.d/matrix", "etc/mdevctl.d/scripts.d/callouts",
-                                         "etc/mdevctl.d/scripts.d/notifiers", "etc/udev/rules.d", "run/lock", "run/udev/data",
-                                         "run/apsim/qmp", "usr/lib/mdevctl/scripts.d/callouts",
+                                         "etc/mdevctl.d/scripts.d/notifiers", "etc/udev/rules.d", "var/log",
+                                         "usr/lib/mdevctl/scripts.d/callouts",
                                          "usr/lib/mdevctl/scripts.d/notifiers" };
+/* under ROOT/run, a tmpfs as on a real host: emptied by every stop, as /run by every boot */
+static const char *const run_dirs[] = { "run/lock", "run/udev/data", "run/apsim/qmp" };
 
 static void
 usage(FILE *out)
@@ -186,7 +188,7 @@ cmd_start(int argc, char **argv)
     gboolean foreground = FALSE;
     g_autoptr(GError) error = NULL;
     g_autoptr(ApsimTopology) topology = NULL;
-    g_autofree char *root = NULL, *mountpoint = NULL;
+    g_autofree char *root = NULL, *mountpoint = NULL, *runpoint = NULL;
     int pipefd[2];
     pid_t pid;
 
@@ -231,11 +233,27 @@ cmd_start(int argc, char **argv)
         }
     }
     mountpoint = path_in(root, "sys");
+    runpoint = path_in(root, "run");
     if (is_mountpoint(mountpoint))
         umount2(mountpoint, MNT_DETACH); /* a stale mount of an apsim that died */
+    if (is_mountpoint(runpoint))
+        umount2(runpoint, MNT_DETACH);
+    if (g_mkdir_with_parents(runpoint, 0755) < 0 || mount("tmpfs", runpoint, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
+        g_printerr(_("apsim start: cannot mount a tmpfs at %s: %s\n"), runpoint, g_strerror(errno));
+        return 1;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(run_dirs); i++) {
+        g_autofree char *dir = path_in(root, run_dirs[i]);
 
-    if (foreground)
-        return serve(root, topology, -1);
+        g_mkdir_with_parents(dir, 0755);
+    }
+
+    if (foreground) {
+        int rc = serve(root, topology, -1);
+
+        umount2(runpoint, MNT_DETACH);
+        return rc;
+    }
 
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
         g_printerr("apsim start: pipe: %s\n", g_strerror(errno));
@@ -247,7 +265,7 @@ cmd_start(int argc, char **argv)
         return 1;
     }
     if (pid == 0) {
-        g_autofree char *logfile = path_in(root, "run/apsim/apsim.log");
+        g_autofree char *logfile = path_in(root, "var/log/apsim.log");
         int null = open("/dev/null", O_RDWR);
         int log = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 
@@ -276,6 +294,7 @@ cmd_start(int argc, char **argv)
         }
         g_printerr("apsim start: %s\n", n > 0 ? buf : _("the simulator exited before it was ready"));
         waitpid(pid, NULL, 0);
+        umount2(runpoint, MNT_DETACH);
         return 1;
     }
 }
@@ -285,7 +304,7 @@ cmd_start(int argc, char **argv)
 static int
 cmd_stop(int argc, char **argv)
 {
-    g_autofree char *root = NULL, *mountpoint = NULL, *pidfile = NULL;
+    g_autofree char *root = NULL, *mountpoint = NULL, *runpoint = NULL, *pidfile = NULL;
     pid_t pid;
 
     if (argc != 1) {
@@ -294,6 +313,7 @@ cmd_stop(int argc, char **argv)
     }
     root = g_canonicalize_filename(argv[0], NULL);
     mountpoint = path_in(root, "sys");
+    runpoint = path_in(root, "run");
     pidfile = path_in(root, "run/apsim/apsim.pid");
     pid = read_pid(root);
     if (pid) {
@@ -307,11 +327,15 @@ cmd_stop(int argc, char **argv)
                 g_usleep(50 * 1000);
         }
     }
-    if (is_mountpoint(mountpoint) && umount2(mountpoint, 0) < 0 && umount2(mountpoint, MNT_DETACH) < 0) {
-        g_printerr(_("apsim stop: cannot unmount %s: %s\n"), mountpoint, g_strerror(errno));
-        return 1;
-    }
     unlink(pidfile);
+    for (guint i = 0; i < 2; i++) {
+        const char *point = i == 0 ? mountpoint : runpoint;
+
+        if (is_mountpoint(point) && umount2(point, 0) < 0 && umount2(point, MNT_DETACH) < 0) {
+            g_printerr(_("apsim stop: cannot unmount %s: %s\n"), point, g_strerror(errno));
+            return 1;
+        }
+    }
     if (!pid)
         printf(_("apsim: nothing was running on %s\n"), root);
     return 0;

@@ -3,6 +3,7 @@
 #include "apsim-udev.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -38,9 +39,24 @@ devtype_of(const char *devpath, const char *subsystem)
     return NULL; /* the matrix device and mdevs have no device type */
 }
 
-/* "I:" makes the device initialized for sd-device; E: lines are properties udev rules would have added. */
+static gboolean
+write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    gboolean ok;
+
+    if (fd < 0)
+        return FALSE;
+    ok = write(fd, text, strlen(text)) == (ssize_t) strlen(text);
+    close(fd);
+    return ok;
+}
+
+/* "I:" makes the device initialized for sd-device; E: lines are properties udev rules would have added. While
+ * the simulator runs, entries are replaced atomically (readers may be looking); before, they are written in
+ * place, which matters on the 65,536-queue host. */
 static void
-write_entry(ApsimUdev *u, const char *devpath, const char *subsystem)
+write_entry(ApsimUdev *u, const char *devpath, const char *subsystem, gboolean atomic)
 {
     g_autofree char *name = apsim_udev_db_name(devpath, subsystem);
     g_autofree char *path = NULL, *tmp = NULL, *text = NULL;
@@ -49,10 +65,14 @@ write_entry(ApsimUdev *u, const char *devpath, const char *subsystem)
     if (!name)
         return;
     path = g_build_filename(u->dir, name, NULL);
-    tmp = g_strconcat(path, ".tmp", NULL);
     text = g_strdup_printf("I:%" G_GINT64_FORMAT "\n%s%s%sE:ID_APSIM=1\nV:1\n", g_get_monotonic_time(),
                            devtype ? "E:DEVTYPE=" : "", devtype ? devtype : "", devtype ? "\n" : "");
-    if (g_file_set_contents(tmp, text, -1, NULL))
+    if (!atomic) {
+        write_file(path, text);
+        return;
+    }
+    tmp = g_strconcat(path, ".tmp", NULL);
+    if (write_file(tmp, text))
         rename(tmp, path);
 }
 
@@ -168,7 +188,7 @@ on_uevent_db(ApsimUdev *u, ApsimUeventAction action, const char *devpath, const 
 {
     switch (action) {
     case APSIM_UEVENT_ADD:
-        write_entry(u, devpath, subsystem);
+        write_entry(u, devpath, subsystem, TRUE);
         break;
     case APSIM_UEVENT_REMOVE:
         remove_entry(u, devpath, subsystem);
@@ -196,25 +216,25 @@ apsim_udev_new(ApsimHost *host, const char *dir, GError **error)
     u->dir = g_strdup(dir);
     pthread_mutex_init(&u->mutex, NULL);
     u->subscribers = g_array_new(FALSE, FALSE, sizeof(int));
-    write_entry(u, "/devices/vfio_ap/matrix", "matrix");
+    write_entry(u, "/devices/vfio_ap/matrix", "matrix", FALSE);
     apsim_host_present_cards(host, &cards);
     APM_MASK_FOREACH(a, &cards) {
         g_autofree char *card = g_strdup_printf("/devices/ap/card%02x", a);
         ApmMask domains;
 
-        write_entry(u, card, "ap");
+        write_entry(u, card, "ap", FALSE);
         apsim_host_present_queues(host, a, &domains);
         APM_MASK_FOREACH(d, &domains) {
             g_autofree char *queue = g_strdup_printf("/devices/ap/card%02x/%02x.%04x", a, a, d);
 
-            write_entry(u, queue, "ap");
+            write_entry(u, queue, "ap", FALSE);
         }
     }
     mdevs = apsim_host_list_mdevs(host);
     for (guint i = 0; i < mdevs->len; i++) {
         g_autofree char *path = g_strdup_printf("/devices/vfio_ap/matrix/%s", (char *) g_ptr_array_index(mdevs, i));
 
-        write_entry(u, path, "mdev");
+        write_entry(u, path, "mdev", FALSE);
     }
     apsim_host_set_uevent_func(host, on_uevent, u);
     return u;

@@ -16,10 +16,12 @@ kill -9 "$(cat "$ROOT/run/apsim/apsim.pid")"
 sleep 0.3
 check "after a crash the mount is dead" "yes" "$(ls "$SYS" >/dev/null 2>&1 && echo no || echo yes)"
 check_fails "exec refuses a root with no apsim" "no apsim runs on" "$APSIM" exec "$ROOT" -- true
-"$APSIM" stop "$ROOT" >/dev/null; check "stop clears the dead mount" "0" "$(grep -c " $SYS " /proc/mounts)"
+"$APSIM" stop "$ROOT" >/dev/null; check "stop clears the dead mounts (sys and the run tmpfs)" "0" "$(grep -cE " ($SYS|$ROOT/run) " /proc/mounts)"
 "$APSIM" start "$ROOT" --topology noapxa >/dev/null; check "the root can be started again" "63" "$(cat "$SYS/bus/ap/ap_max_adapter_id")"
 check "ctl reports a refused request with status 1" "1" "$("$APSIM" ctl "$ROOT" guest-stop nobody 2>/dev/null; echo $?)"
-mine=$SYS
+mine=$ROOT
+"$APSIM" ctl "$ROOT" guest-start vm1 >/dev/null
+check "a running host has its lock folder and QMP sockets on the run tmpfs" "yes" "$([ -S "$ROOT/run/apsim/qmp/vm1.sock" ] && echo yes)"
 stop_sim
-check "stop unmounts" "0" "$(grep -c " $mine " /proc/mounts)"
+check "stop unmounts both" "0" "$(grep -cE " $mine/(sys|run) " /proc/mounts)"
 finish

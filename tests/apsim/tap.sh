@@ -24,8 +24,8 @@ start_sim() {
 stop_sim() {
   [ -n "${ROOT:-}" ] || return 0
   "$APSIM" stop "$ROOT" >/dev/null 2>&1
-  if grep -qE "Sanitizer|lock-order violation|runtime error" "$ROOT/run/apsim/apsim.log" 2>/dev/null; then
-    echo "not ok $((n + 1)) - apsim log is clean"; sed 's/^/# /' "$ROOT/run/apsim/apsim.log"; failed=1
+  if grep -qE "Sanitizer|lock-order violation|runtime error" "$ROOT/var/log/apsim.log" 2>/dev/null; then
+    echo "not ok $((n + 1)) - apsim log is clean"; sed 's/^/# /' "$ROOT/var/log/apsim.log"; failed=1
   fi
   mountpoint -q "$SYS" 2>/dev/null && echo "# warning: $SYS still mounted"
   rm -rf "$ROOT"
