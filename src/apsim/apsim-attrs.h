@@ -35,6 +35,14 @@ typedef struct {
     gboolean (*visible)(ApsimHost *host, const ApsimObject *obj);
 } ApsimAttr;
 
+/* Defines func(guint *n), returning a static attribute table and its length. */
+#define APSIM_DEFINE_ATTR_TABLE(func, table)                                                               \
+    const ApsimAttr *func(guint *n)                                                                      \
+    {                                                                                                    \
+        *n = G_N_ELEMENTS(table);                                                                        \
+        return table;                                                                                    \
+    }
+
 const ApsimAttr *apsim_bus_attrs(guint *n);
 const ApsimAttr *apsim_card_attrs(guint *n);
 const ApsimAttr *apsim_queue_attrs(guint *n);

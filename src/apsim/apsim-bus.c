@@ -368,12 +368,7 @@ static const ApsimAttr bus_attrs[] = {
     { "scans", 0644, show_scans, store_scans, NULL },
 };
 
-const ApsimAttr *
-apsim_bus_attrs(guint *n)
-{
-    *n = G_N_ELEMENTS(bus_attrs);
-    return bus_attrs;
-}
+APSIM_DEFINE_ATTR_TABLE(apsim_bus_attrs, bus_attrs)
 
 /* ---- cards ------------------------------------------------------------------------------------------ */
 
@@ -572,12 +567,7 @@ static const ApsimAttr card_attrs[] = {
     { "uevent", 0644, show_card_uevent, NULL, NULL },
 };
 
-const ApsimAttr *
-apsim_card_attrs(guint *n)
-{
-    *n = G_N_ELEMENTS(card_attrs);
-    return card_attrs;
-}
+APSIM_DEFINE_ATTR_TABLE(apsim_card_attrs, card_attrs)
 
 /* ---- queues ----------------------------------------------------------------------------------------- */
 
@@ -786,12 +776,7 @@ static const ApsimAttr queue_attrs[] = {
     { "uevent", 0644, show_queue_uevent, NULL, NULL },
 };
 
-const ApsimAttr *
-apsim_queue_attrs(guint *n)
-{
-    *n = G_N_ELEMENTS(queue_attrs);
-    return queue_attrs;
-}
+APSIM_DEFINE_ATTR_TABLE(apsim_queue_attrs, queue_attrs)
 
 /* ---- /sys/bus/ap/drivers/NAME/{bind,unbind} ----------------------------------------------------------- */
 
@@ -846,9 +831,4 @@ static const ApsimAttr ap_driver_attrs[] = {
     { "unbind", 0200, NULL, store_driver_unbind, NULL },
 };
 
-const ApsimAttr *
-apsim_ap_driver_attrs(guint *n)
-{
-    *n = G_N_ELEMENTS(ap_driver_attrs);
-    return ap_driver_attrs;
-}
+APSIM_DEFINE_ATTR_TABLE(apsim_ap_driver_attrs, ap_driver_attrs)

@@ -7,6 +7,47 @@
 
 static const char *const card_drivers[] = { "cex4card", "cex4queue", "vfio_ap" };
 
+const ApsimAttr *
+apsim_attrs_for(ApsimObjectKind kind, guint *n)
+{
+    switch (kind) {
+    case APSIM_OBJ_BUS:
+        return apsim_bus_attrs(n);
+    case APSIM_OBJ_CARD:
+        return apsim_card_attrs(n);
+    case APSIM_OBJ_QUEUE:
+        return apsim_queue_attrs(n);
+    case APSIM_OBJ_AP_DRIVER:
+        return apsim_ap_driver_attrs(n);
+    case APSIM_OBJ_MATRIX:
+        return apsim_matrix_attrs(n);
+    case APSIM_OBJ_MDEV_TYPE:
+        return apsim_mdev_type_attrs(n);
+    case APSIM_OBJ_MDEV:
+        return apsim_mdev_attrs(n);
+    case APSIM_OBJ_AP_ROOT:
+        break;
+    }
+    *n = 0;
+    return NULL;
+}
+
+const ApsimAttr *
+apsim_attr_find(ApsimHost *host, const ApsimObject *obj, const char *name)
+{
+    guint n;
+    const ApsimAttr *attrs = apsim_attrs_for(obj->kind, &n);
+
+    for (guint i = 0; i < n; i++) {
+        if (!g_str_equal(attrs[i].name, name))
+            continue;
+        if (attrs[i].visible && !attrs[i].visible(host, obj))
+            return NULL;
+        return &attrs[i];
+    }
+    return NULL;
+}
+
 void
 apsim_sysfs_node_clear(ApsimNode *node)
 {

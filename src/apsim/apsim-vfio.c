@@ -34,12 +34,7 @@ static const ApsimAttr matrix_attrs[] = {
     { "uevent", 0644, show_matrix_uevent, NULL, NULL },
 };
 
-const ApsimAttr *
-apsim_matrix_attrs(guint *n)
-{
-    *n = G_N_ELEMENTS(matrix_attrs);
-    return matrix_attrs;
-}
+APSIM_DEFINE_ATTR_TABLE(apsim_matrix_attrs, matrix_attrs)
 
 /* ---- mdev_supported_types/vfio_ap-passthrough ------------------------------------------------------ */
 
@@ -132,12 +127,7 @@ static const ApsimAttr mdev_type_attrs[] = {
     { "name", 0444, show_type_name, NULL, NULL },
 };
 
-const ApsimAttr *
-apsim_mdev_type_attrs(guint *n)
-{
-    *n = G_N_ELEMENTS(mdev_type_attrs);
-    return mdev_type_attrs;
-}
+APSIM_DEFINE_ATTR_TABLE(apsim_mdev_type_attrs, mdev_type_attrs)
 
 /* ---- the mdev's attributes ------------------------------------------------------------------------ */
 
@@ -582,50 +572,4 @@ static const ApsimAttr mdev_attrs[] = {
     { "unassign_domain", 0200, NULL, store_unassign_domain, NULL },
 };
 
-const ApsimAttr *
-apsim_mdev_attrs(guint *n)
-{
-    *n = G_N_ELEMENTS(mdev_attrs);
-    return mdev_attrs;
-}
-
-const ApsimAttr *
-apsim_attrs_for(ApsimObjectKind kind, guint *n)
-{
-    switch (kind) {
-    case APSIM_OBJ_BUS:
-        return apsim_bus_attrs(n);
-    case APSIM_OBJ_CARD:
-        return apsim_card_attrs(n);
-    case APSIM_OBJ_QUEUE:
-        return apsim_queue_attrs(n);
-    case APSIM_OBJ_AP_DRIVER:
-        return apsim_ap_driver_attrs(n);
-    case APSIM_OBJ_MATRIX:
-        return apsim_matrix_attrs(n);
-    case APSIM_OBJ_MDEV_TYPE:
-        return apsim_mdev_type_attrs(n);
-    case APSIM_OBJ_MDEV:
-        return apsim_mdev_attrs(n);
-    case APSIM_OBJ_AP_ROOT:
-        break;
-    }
-    *n = 0;
-    return NULL;
-}
-
-const ApsimAttr *
-apsim_attr_find(ApsimHost *host, const ApsimObject *obj, const char *name)
-{
-    guint n;
-    const ApsimAttr *attrs = apsim_attrs_for(obj->kind, &n);
-
-    for (guint i = 0; i < n; i++) {
-        if (!g_str_equal(attrs[i].name, name))
-            continue;
-        if (attrs[i].visible && !attrs[i].visible(host, obj))
-            return NULL;
-        return &attrs[i];
-    }
-    return NULL;
-}
+APSIM_DEFINE_ATTR_TABLE(apsim_mdev_attrs, mdev_attrs)
