@@ -1,0 +1,460 @@
+/* apm-nodedev.c: node-device XML of AP devices */
+#include "config.h"
+#include "apm-nodedev.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "apm-error.h"
+#include "apm-i18n.h"
+#include "apm-kstrto.h"
+#include "apm-matrix.h"
+
+static const char *const ap_attr_names[] = { "assign_adapter", "assign_domain", "assign_control_domain",
+                                             "ap_config" };
+
+static void
+attr_free(ApmMdevAttr *attr)
+{
+    g_free(attr->name);
+    g_free(attr->value);
+    g_free(attr);
+}
+
+GPtrArray *
+apm_mdev_attrs_new(void)
+{
+    return g_ptr_array_new_with_free_func((GDestroyNotify) attr_free);
+}
+
+void
+apm_mdev_attrs_add(GPtrArray *attrs, const char *name, const char *value)
+{
+    ApmMdevAttr *attr = g_new0(ApmMdevAttr, 1);
+
+    attr->name = g_strdup(name);
+    attr->value = g_strdup(value);
+    g_ptr_array_add(attrs, attr);
+}
+
+ApmNodeDevDef *
+apm_nodedev_def_new(ApmNodeDevType type)
+{
+    ApmNodeDevDef *def = g_new0(ApmNodeDevDef, 1);
+
+    def->type = type;
+    def->iommu_group = -1;
+    def->attrs = apm_mdev_attrs_new();
+    return def;
+}
+
+void
+apm_nodedev_def_free(ApmNodeDevDef *def)
+{
+    if (!def)
+        return;
+    g_free(def->name);
+    g_free(def->path);
+    g_free(def->parent);
+    g_free(def->driver);
+    g_free(def->mdev_type);
+    g_free(def->parent_addr);
+    g_ptr_array_unref(def->attrs);
+    g_free(def);
+}
+
+void
+apm_nodedev_def_add_attr(ApmNodeDevDef *def, const char *name, const char *value)
+{
+    apm_mdev_attrs_add(def->attrs, name, value);
+}
+
+char *
+apm_nodedev_card_name(guint adapter)
+{
+    return g_strdup_printf("ap_card%02x", adapter);
+}
+
+char *
+apm_nodedev_queue_name(guint adapter, guint domain)
+{
+    return g_strdup_printf("ap_%02x_%04x", adapter, domain);
+}
+
+char *
+apm_nodedev_mdev_name(const ApmUuid *uuid)
+{
+    char text[APM_UUID_TEXT_LEN + 1];
+
+    apm_uuid_format(uuid, text);
+    g_strdelimit(text, "-", '_');
+    return g_strdup_printf("mdev_%s_matrix", text);
+}
+
+/* libvirt's escaping of text and attribute values */
+static void
+append_escaped(GString *out, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        switch (*p) {
+        case '&':
+            g_string_append(out, "&amp;");
+            break;
+        case '<':
+            g_string_append(out, "&lt;");
+            break;
+        case '>':
+            g_string_append(out, "&gt;");
+            break;
+        case '\'':
+            g_string_append(out, "&apos;");
+            break;
+        case '"':
+            g_string_append(out, "&quot;");
+            break;
+        default:
+            g_string_append_c(out, *p);
+        }
+    }
+}
+
+static void
+element(GString *out, int depth, const char *tag, const char *text)
+{
+    g_string_append_printf(out, "%*s<%s>", depth * 2, "", tag);
+    append_escaped(out, text);
+    g_string_append_printf(out, "</%s>\n", tag);
+}
+
+char *
+apm_nodedev_def_format(const ApmNodeDevDef *def)
+{
+    GString *out = g_string_new("<device>\n");
+
+    element(out, 1, "name", def->name);
+    if (def->path)
+        element(out, 1, "path", def->path);
+    element(out, 1, "parent", def->parent ? def->parent : "computer");
+    if (def->driver) {
+        g_string_append(out, "  <driver>\n");
+        element(out, 2, "name", def->driver);
+        g_string_append(out, "  </driver>\n");
+    }
+    switch (def->type) {
+    case APM_NODEDEV_AP_CARD:
+        g_string_append_printf(out, "  <capability type='ap_card'>\n    <ap-adapter>0x%02x</ap-adapter>\n",
+                               def->adapter);
+        break;
+    case APM_NODEDEV_AP_QUEUE:
+        g_string_append_printf(out,
+                               "  <capability type='ap_queue'>\n    <ap-adapter>0x%02x</ap-adapter>\n"
+                               "    <ap-domain>0x%04x</ap-domain>\n",
+                               def->adapter, def->domain);
+        break;
+    case APM_NODEDEV_AP_MATRIX:
+        g_string_append_printf(out,
+                               "  <capability type='ap_matrix'>\n"
+                               "    <capability type='mdev_types'>\n"
+                               "      <type id='vfio_ap-passthrough'>\n"
+                               "        <name>VFIO AP Passthrough Device</name>\n"
+                               "        <deviceAPI>vfio-ap</deviceAPI>\n"
+                               "        <availableInstances>%u</availableInstances>\n"
+                               "      </type>\n"
+                               "    </capability>\n",
+                               def->available_instances);
+        break;
+    case APM_NODEDEV_MDEV:
+        g_string_append(out, "  <capability type='mdev'>\n");
+        if (def->mdev_type) {
+            g_string_append(out, "    <type id='");
+            append_escaped(out, def->mdev_type);
+            g_string_append(out, "'/>\n");
+        }
+        if (def->has_uuid) {
+            char uuid[APM_UUID_TEXT_LEN + 1];
+
+            element(out, 2, "uuid", apm_uuid_format(&def->uuid, uuid));
+        }
+        if (def->parent_addr)
+            element(out, 2, "parent_addr", def->parent_addr);
+        if (def->iommu_group >= 0)
+            g_string_append_printf(out, "    <iommuGroup number='%d'/>\n", def->iommu_group);
+        for (guint i = 0; i < def->attrs->len; i++) {
+            const ApmMdevAttr *attr = g_ptr_array_index(def->attrs, i);
+
+            g_string_append(out, "    <attr name='");
+            append_escaped(out, attr->name);
+            g_string_append(out, "' value='");
+            append_escaped(out, attr->value);
+            g_string_append(out, "'/>\n");
+        }
+        break;
+    }
+    g_string_append(out, "  </capability>\n</device>\n");
+    return g_string_free(out, FALSE);
+}
+
+/* ---- parsing ------------------------------------------------------------------------------------------- */
+
+static char *
+node_text(xmlNode *node)
+{
+    xmlChar *content = xmlNodeGetContent(node);
+    char *text = g_strstrip(g_strdup((const char *) content));
+
+    xmlFree(content);
+    return text;
+}
+
+static char *
+prop(xmlNode *node, const char *name)
+{
+    xmlChar *value = xmlGetProp(node, (const xmlChar *) name);
+    char *text = value ? g_strdup((const char *) value) : NULL;
+
+    xmlFree(value);
+    return text;
+}
+
+static gboolean
+is(xmlNode *node, const char *name)
+{
+    return node->type == XML_ELEMENT_NODE && xmlStrEqual(node->name, (const xmlChar *) name);
+}
+
+static gboolean
+parse_hex_id(const char *text, guint max, guint *out)
+{
+    guint64 v;
+
+    if (!text || apm_kstrtoul(text, 0, &v) < 0 || v > max)
+        return FALSE;
+    *out = (guint) v;
+    return TRUE;
+}
+
+static gboolean G_GNUC_PRINTF(2, 3)
+invalid(GError **error, const char *format, ...)
+{
+    va_list ap;
+
+    va_start(ap, format);
+    if (error)
+        *error = g_error_new_valist(APM_ERROR, APM_ERROR_INVALID, format, ap);
+    va_end(ap);
+    return FALSE;
+}
+
+static gboolean
+parse_capability(ApmNodeDevDef *def, xmlNode *cap, GError **error)
+{
+    for (xmlNode *n = cap->children; n; n = n->next) {
+        g_autofree char *text = NULL;
+
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (is(n, "ap-adapter")) {
+            text = node_text(n);
+            if (!parse_hex_id(text, 255, &def->adapter))
+                return invalid(error, _("<ap-adapter> '%s' is not an adapter number from 0x00 to 0xff"), text);
+        } else if (is(n, "ap-domain")) {
+            text = node_text(n);
+            if (!parse_hex_id(text, 255, &def->domain))
+                return invalid(error, _("<ap-domain> '%s' is not a domain number from 0x0000 to 0x00ff"), text);
+        } else if (is(n, "capability")) {
+            /* mdev_types of ap_matrix */
+            for (xmlNode *t = n->children; t; t = t->next) {
+                if (!is(t, "type"))
+                    continue;
+                for (xmlNode *f = t->children; f; f = f->next) {
+                    if (is(f, "availableInstances")) {
+                        g_autofree char *count = node_text(f);
+                        guint64 v;
+
+                        if (apm_kstrtoul(count, 10, &v) < 0 || v > 65536)
+                            return invalid(error, _("<availableInstances> '%s' is not a count"), count);
+                        def->available_instances = (guint) v;
+                    }
+                }
+            }
+        } else if (is(n, "type")) {
+            def->mdev_type = prop(n, "id");
+            if (!def->mdev_type)
+                return invalid(error, "%s", _("<type> of an mdev needs an id attribute"));
+        } else if (is(n, "uuid")) {
+            text = node_text(n);
+            if (!apm_uuid_parse(text, &def->uuid))
+                return invalid(error, _("<uuid> '%s' is not a UUID"), text);
+            def->has_uuid = TRUE;
+        } else if (is(n, "parent_addr")) {
+            def->parent_addr = node_text(n);
+        } else if (is(n, "iommuGroup")) {
+            g_autofree char *number = prop(n, "number");
+            guint64 v;
+
+            if (!number || apm_kstrtoul(number, 10, &v) < 0 || v > G_MAXINT)
+                return invalid(error, _("<iommuGroup> number '%s' is not a group number"), number ? number : "");
+            def->iommu_group = (int) v;
+        } else if (is(n, "attr")) {
+            g_autofree char *name = prop(n, "name");
+            g_autofree char *value = prop(n, "value");
+
+            if (!name || !value)
+                return invalid(error, "%s", _("<attr> needs both a name and a value"));
+            apm_nodedev_def_add_attr(def, name, value);
+        } else {
+            return invalid(error, _("Unknown element <%s> in the capability"), (const char *) n->name);
+        }
+    }
+    return TRUE;
+}
+
+ApmNodeDevDef *
+apm_nodedev_def_parse(const char *xml, gsize length, GError **error)
+{
+    g_autoptr(ApmNodeDevDef) def = NULL;
+    xmlDoc *doc;
+    xmlNode *root;
+    gboolean have_cap = FALSE;
+
+    if (length == 0 || !xml || !*xml) {
+        invalid(error, "%s", _("The node device document is empty"));
+        return NULL;
+    }
+    if (length > APM_NODEDEV_XML_MAX) {
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                    _("The node device document is %lu bytes long; at most %d are accepted"),
+                    (unsigned long) length, APM_NODEDEV_XML_MAX);
+        return NULL;
+    }
+    /* no network, no entity expansion, no DTD loading */
+    doc = xmlReadMemory(xml, (int) length, "nodedev.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc) {
+        const xmlError *e = xmlGetLastError();
+        g_autofree char *why = g_strstrip(g_strdup(e && e->message ? e->message : _("unknown error")));
+
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The node device document is not well-formed XML: %s"),
+                    why);
+        return NULL;
+    }
+    if (doc->intSubset || doc->extSubset) {
+        xmlFreeDoc(doc);
+        invalid(error, "%s", _("The node device document may not carry a DTD or entities"));
+        return NULL;
+    }
+    root = xmlDocGetRootElement(doc);
+    if (!root || !is(root, "device")) {
+        xmlFreeDoc(doc);
+        invalid(error, "%s", _("The node device document's root element must be <device>"));
+        return NULL;
+    }
+    def = apm_nodedev_def_new(APM_NODEDEV_MDEV);
+    for (xmlNode *n = root->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (is(n, "name")) {
+            def->name = node_text(n);
+        } else if (is(n, "path")) {
+            def->path = node_text(n);
+        } else if (is(n, "parent")) {
+            def->parent = node_text(n);
+        } else if (is(n, "driver")) {
+            for (xmlNode *d = n->children; d; d = d->next)
+                if (is(d, "name"))
+                    def->driver = node_text(d);
+        } else if (is(n, "capability")) {
+            g_autofree char *type = prop(n, "type");
+
+            if (have_cap) {
+                xmlFreeDoc(doc);
+                invalid(error, "%s", _("An AP node device has exactly one <capability>"));
+                return NULL;
+            }
+            have_cap = TRUE;
+            if (g_strcmp0(type, "ap_card") == 0)
+                def->type = APM_NODEDEV_AP_CARD;
+            else if (g_strcmp0(type, "ap_queue") == 0)
+                def->type = APM_NODEDEV_AP_QUEUE;
+            else if (g_strcmp0(type, "ap_matrix") == 0)
+                def->type = APM_NODEDEV_AP_MATRIX;
+            else if (g_strcmp0(type, "mdev") == 0)
+                def->type = APM_NODEDEV_MDEV;
+            else {
+                xmlFreeDoc(doc);
+                invalid(error, _("Capability type '%s' is not an AP device (ap_card, ap_queue, ap_matrix, mdev)"),
+                        type ? type : "");
+                return NULL;
+            }
+            if (!parse_capability(def, n, error)) {
+                xmlFreeDoc(doc);
+                return NULL;
+            }
+        }
+    }
+    xmlFreeDoc(doc);
+    if (!have_cap) {
+        invalid(error, "%s", _("The node device document has no <capability>"));
+        return NULL;
+    }
+    if (!def->name && def->type == APM_NODEDEV_MDEV && def->has_uuid)
+        def->name = apm_nodedev_mdev_name(&def->uuid);
+    if (!def->name && def->type != APM_NODEDEV_MDEV) {
+        invalid(error, "%s", _("The node device document has no <name>"));
+        return NULL;
+    }
+    return g_steal_pointer(&def);
+}
+
+static gboolean
+valid_attr_value(const char *name, const char *value)
+{
+    ApmMatrix m;
+    guint64 v;
+
+    if (g_str_equal(name, "ap_config"))
+        return apm_matrix_parse_ap_config(value, &m) == 0;
+    /* ap-check and libap accept comma lists in assign_* values; the kernel takes one number per write */
+    {
+        g_auto(GStrv) parts = g_strsplit(value, ",", -1);
+
+        if (!parts[0])
+            return FALSE;
+        for (guint i = 0; parts[i]; i++)
+            if (apm_kstrtoul(parts[i], 0, &v) < 0 || v > 255)
+                return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+apm_nodedev_def_validate_mdev(const ApmNodeDevDef *def, GError **error)
+{
+    if (def->type != APM_NODEDEV_MDEV)
+        return invalid(error, "%s", _("Only mdev devices can be defined or created on the AP matrix"));
+    if (!def->parent || !(g_str_equal(def->parent, "ap_matrix") || g_str_equal(def->parent, "matrix")))
+        return invalid(error, _("Parent '%s' is not the AP matrix device (ap_matrix)"), def->parent ? def->parent : "");
+    if (!def->mdev_type || !g_str_equal(def->mdev_type, "vfio_ap-passthrough"))
+        return invalid(error, _("mdev type '%s' is not vfio_ap-passthrough"), def->mdev_type ? def->mdev_type : "");
+    for (guint i = 0; i < def->attrs->len; i++) {
+        const ApmMdevAttr *attr = g_ptr_array_index(def->attrs, i);
+        gboolean known = FALSE;
+
+        for (guint k = 0; k < G_N_ELEMENTS(ap_attr_names); k++)
+            known |= g_str_equal(attr->name, ap_attr_names[k]);
+        if (!known)
+            return invalid(error,
+                           _("Attribute '%s' is not one a vfio_ap mdev takes (assign_adapter, assign_domain, "
+                             "assign_control_domain, ap_config)"),
+                           attr->name);
+        if (!valid_attr_value(attr->name, attr->value)) {
+            g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                        _("Attribute %s has the value '%s', which the kernel would refuse"), attr->name,
+                        attr->value);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}

@@ -1,0 +1,70 @@
+/* apm-nodedev.h: libvirt node-device definitions of AP devices (ap_card, ap_queue, ap_matrix, mdev) and their
+ * XML, formatted as libvirt formats it and parsed in the form virsh nodedev-define/-create take */
+#pragma once
+
+#include <glib.h>
+
+#include "apm-uuid.h"
+
+typedef enum {
+    APM_NODEDEV_AP_CARD,
+    APM_NODEDEV_AP_QUEUE,
+    APM_NODEDEV_AP_MATRIX,
+    APM_NODEDEV_MDEV,
+} ApmNodeDevType;
+
+typedef struct {
+    char *name;
+    char *value;
+} ApmMdevAttr;
+
+/* An empty, ordered list of ApmMdevAttr that frees its entries. */
+GPtrArray *apm_mdev_attrs_new(void);
+void apm_mdev_attrs_add(GPtrArray *attrs, const char *name, const char *value);
+
+typedef struct {
+    ApmNodeDevType type;
+    char *name;   /* ap_card05, ap_05_0047, ap_matrix, mdev_<uuid>_matrix */
+    char *path;   /* sysfs path, NULL for a definition that is not active */
+    char *parent; /* computer, ap_card05, ap_matrix */
+    char *driver; /* NULL when unbound */
+    /* ap_card, ap_queue */
+    guint adapter;
+    guint domain;
+    /* ap_matrix: its one mdev type */
+    guint available_instances;
+    /* mdev */
+    char *mdev_type;
+    gboolean has_uuid;
+    ApmUuid uuid;
+    char *parent_addr; /* "matrix" */
+    int iommu_group;   /* -1: none */
+    GPtrArray *attrs;  /* ApmMdevAttr, in order */
+} ApmNodeDevDef;
+
+ApmNodeDevDef *apm_nodedev_def_new(ApmNodeDevType type);
+void apm_nodedev_def_free(ApmNodeDevDef *def);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApmNodeDevDef, apm_nodedev_def_free)
+
+void apm_nodedev_def_add_attr(ApmNodeDevDef *def, const char *name, const char *value);
+
+/* libvirt's names: "ap_card05", "ap_05_0047", "mdev_<uuid with underscores>_matrix". */
+char *apm_nodedev_card_name(guint adapter);
+char *apm_nodedev_queue_name(guint adapter, guint domain);
+char *apm_nodedev_mdev_name(const ApmUuid *uuid);
+
+/* The XML libvirt's nodedev-dumpxml prints for this definition. */
+char *apm_nodedev_def_format(const ApmNodeDevDef *def);
+
+#define APM_NODEDEV_XML_MAX (1024 * 1024)
+
+/* Parses a node-device document: the output form of any of the four types, or the input form of
+ * nodedev-define/-create (an mdev with a parent, a type, an optional uuid and attributes). Refuses documents
+ * over 1 MiB, DTDs and entities, and anything malformed or unknown, naming it. Only parses; validation of
+ * what an mdev may contain is apm_nodedev_def_validate_mdev. */
+ApmNodeDevDef *apm_nodedev_def_parse(const char *xml, gsize length, GError **error);
+
+/* The rules for an mdev definition to be created on the AP matrix: parent ap_matrix (or matrix), type
+ * vfio_ap-passthrough, attributes only from the AP set (assign_adapter, assign_domain,
+ * assign_control_domain, ap_config) with values the kernel would parse. */
+gboolean apm_nodedev_def_validate_mdev(const ApmNodeDevDef *def, GError **error);

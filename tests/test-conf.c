@@ -1,0 +1,207 @@
+/* test-conf.c: node-device XML and mdevctl JSON */
+#include "config.h"
+
+#include "apm-error.h"
+#include "apm-mdevctl.h"
+#include "apm-nodedev.h"
+#include "apm-test.h"
+
+static const char *golden[] = { "ap_card01.xml", "ap_01_0002.xml", "ap_matrix.xml", "mdev-active.xml" };
+
+static void
+test_golden_round_trip(gconstpointer data)
+{
+    const char *file = data;
+    g_autofree char *path = g_build_filename(APM_SOURCE_DIR, "tests", "data", "nodedev", file, NULL);
+    g_autofree char *xml = NULL, *out = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ApmNodeDevDef) def = NULL;
+    gsize len;
+
+    g_assert_true(g_file_get_contents(path, &xml, &len, NULL));
+    def = apm_nodedev_def_parse(xml, len, &error);
+    g_assert_no_error(error);
+    out = apm_nodedev_def_format(def);
+    g_assert_cmpstr(out, ==, xml);
+}
+
+static void
+test_names(void)
+{
+    ApmUuid uuid;
+    g_autofree char *card = apm_nodedev_card_name(5), *queue = apm_nodedev_queue_name(5, 0x47), *mdev = NULL;
+
+    g_assert_true(apm_uuid_parse("4B2D5F1E-3C4E-4F70-9BAC-1D2E3F4A5B6C", &uuid));
+    mdev = apm_nodedev_mdev_name(&uuid);
+    g_assert_cmpstr(card, ==, "ap_card05");
+    g_assert_cmpstr(queue, ==, "ap_05_0047");
+    g_assert_cmpstr(mdev, ==, "mdev_4b2d5f1e_3c4e_4f70_9bac_1d2e3f4a5b6c_matrix");
+}
+
+static void
+test_define_input_form(void)
+{
+    const char *xml = "<device>\n  <parent>ap_matrix</parent>\n  <capability type='mdev'>\n"
+                      "    <type id='vfio_ap-passthrough'/>\n"
+                      "    <uuid>4b2d5f1e-3c4e-4f70-9bac-1d2e3f4a5b6c</uuid>\n"
+                      "    <attr name='assign_adapter' value='5'/>\n"
+                      "    <attr name='assign_domain' value='0x47,0x48'/>\n"
+                      "    <attr name='assign_control_domain' value='71'/>\n"
+                      "  </capability>\n</device>\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ApmNodeDevDef) def = apm_nodedev_def_parse(xml, strlen(xml), &error);
+    g_autoptr(ApmMdevConfig) config = NULL;
+    g_autofree char *json = NULL;
+
+    g_assert_no_error(error);
+    g_assert_true(apm_nodedev_def_validate_mdev(def, &error));
+    g_assert_cmpstr(def->name, ==, "mdev_4b2d5f1e_3c4e_4f70_9bac_1d2e3f4a5b6c_matrix");
+    g_assert_cmpuint(def->attrs->len, ==, 3);
+    config = apm_mdev_config_from_nodedev(def, TRUE);
+    json = apm_mdev_config_format(config);
+    g_assert_cmpstr(json, ==,
+                    "{\n  \"mdev_type\": \"vfio_ap-passthrough\",\n  \"start\": \"auto\",\n  \"attrs\": [\n"
+                    "    {\n      \"assign_adapter\": \"5\"\n    },\n"
+                    "    {\n      \"assign_domain\": \"0x47,0x48\"\n    },\n"
+                    "    {\n      \"assign_control_domain\": \"71\"\n    }\n  ]\n}\n");
+}
+
+typedef struct {
+    const char *name;
+    const char *xml;
+    const char *message; /* part of the error; NULL: parses, but validate_mdev refuses with validate */
+    const char *validate;
+} BadCase;
+
+#define MDEV_DOC(parent, type, attrs)                                                                           \
+    "<device><parent>" parent "</parent><capability type='mdev'><type id='" type "'/>" attrs                   \
+    "</capability></device>"
+
+static const BadCase bad_cases[] = {
+    { "malformed", "<device><parent>ap_matrix</parent>", "not well-formed", NULL },
+    { "truncated", "<device><parent>ap_matrix</par", "not well-formed", NULL },
+    { "empty", "", "empty", NULL },
+    { "wrong-root", "<domain/>", "root element must be <device>", NULL },
+    { "no-capability", "<device><name>x</name></device>", "no <capability>", NULL },
+    { "pci-capability", "<device><name>x</name><capability type='pci'/></device>", "not an AP device", NULL },
+    { "entity", "<!DOCTYPE d [<!ENTITY x 'y'>]><device><name>&x;</name><capability type='ap_card'/></device>",
+      "DTD or entities", NULL },
+    { "bad-uuid-slash", MDEV_DOC("ap_matrix", "vfio_ap-passthrough", "<uuid>../../etc/passwd-0000-0000-000000000</uuid>"),
+      "is not a UUID", NULL },
+    { "bad-adapter", "<device><name>ap_card05</name><capability type='ap_card'><ap-adapter>0x100</ap-adapter>"
+                     "</capability></device>", "not an adapter number", NULL },
+    { "unknown-parent", MDEV_DOC("pci_0000_00_02_0", "vfio_ap-passthrough", ""), NULL, "is not the AP matrix" },
+    { "not-vfio-ap", MDEV_DOC("ap_matrix", "nvidia-35", ""), NULL, "is not vfio_ap-passthrough" },
+    { "attr-outside-set", MDEV_DOC("ap_matrix", "vfio_ap-passthrough", "<attr name='remove' value='1'/>"), NULL,
+      "is not one a vfio_ap mdev takes" },
+    { "attr-path-escape", MDEV_DOC("ap_matrix", "vfio_ap-passthrough", "<attr name='../remove' value='1'/>"), NULL,
+      "is not one a vfio_ap mdev takes" },
+    { "attr-bad-value", MDEV_DOC("ap_matrix", "vfio_ap-passthrough", "<attr name='assign_adapter' value='0x100'/>"),
+      NULL, "would refuse" },
+    { "ap-config-bad", MDEV_DOC("ap_matrix", "vfio_ap-passthrough", "<attr name='ap_config' value='0x1,0x2'/>"),
+      NULL, "would refuse" },
+};
+
+static void
+test_bad_case(gconstpointer data)
+{
+    const BadCase *c = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ApmNodeDevDef) def = apm_nodedev_def_parse(c->xml, strlen(c->xml), &error);
+
+    if (c->message) {
+        g_assert_null(def);
+        g_assert_error(error, APM_ERROR, APM_ERROR_INVALID);
+        if (!strstr(error->message, c->message))
+            g_error("'%s' does not say '%s'", error->message, c->message);
+        return;
+    }
+    g_assert_no_error(error);
+    g_assert_false(apm_nodedev_def_validate_mdev(def, &error));
+    g_assert_error(error, APM_ERROR, APM_ERROR_INVALID);
+    if (!strstr(error->message, c->validate))
+        g_error("'%s' does not say '%s'", error->message, c->validate);
+}
+
+static void
+test_ten_megabytes_refused(void)
+{
+    gsize len = 10 * 1024 * 1024;
+    g_autofree char *big = g_malloc(len + 1);
+    g_autoptr(GError) error = NULL;
+
+    memset(big, ' ', len);
+    memcpy(big, "<device>", 8);
+    big[len] = '\0';
+    g_assert_null(apm_nodedev_def_parse(big, len, &error));
+    g_assert_error(error, APM_ERROR, APM_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, "at most"));
+}
+
+static void
+test_mdevctl_json(void)
+{
+    const char *mdevctl_written = "{\n  \"mdev_type\": \"vfio_ap-passthrough\",\n  \"start\": \"manual\",\n"
+                                  "  \"attrs\": [\n    {\n      \"assign_adapter\": \"1\"\n    }\n  ]\n}\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ApmMdevConfig) c = apm_mdev_config_parse(mdevctl_written, -1, &error);
+    g_autofree char *back = NULL;
+
+    g_assert_no_error(error);
+    g_assert_false(c->autostart);
+    back = apm_mdev_config_format(c);
+    g_assert_cmpstr(back, ==, mdevctl_written); /* byte for byte the file mdevctl writes */
+    {
+        g_autoptr(ApmMdevConfig) none = apm_mdev_config_parse("{\"mdev_type\":\"x\",\"start\":\"auto\"}", -1, &error);
+        g_autofree char *text = apm_mdev_config_format(none);
+
+        g_assert_cmpstr(text, ==, "{\n  \"mdev_type\": \"x\",\n  \"start\": \"auto\"\n}\n");
+    }
+}
+
+static void
+test_mdevctl_json_refused(void)
+{
+    const char *bad[][2] = {
+        { "[]", "must be a JSON object" },
+        { "{\"start\":\"auto\"}", "no \"mdev_type\"" },
+        { "{\"mdev_type\":\"t\"}", "\"start\" must be" },
+        { "{\"mdev_type\":\"t\",\"start\":\"sometimes\"}", "\"start\" must be" },
+        { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":{}}", "must be an array" },
+        { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[1]}", "must be an object" },
+        { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[{\"a\":\"1\",\"b\":\"2\"}]}", "exactly one" },
+        { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[{\"a\":1}]}", "must be a string" },
+        { "{\"mdev_type\":", "not valid JSON" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(ApmMdevConfig) c = apm_mdev_config_parse(bad[i][0], -1, &error);
+
+        g_assert_null(c);
+        if (!strstr(error->message, bad[i][1]))
+            g_error("%s: '%s' does not say '%s'", bad[i][0], error->message, bad[i][1]);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    for (guint i = 0; i < G_N_ELEMENTS(golden); i++) {
+        g_autofree char *path = g_strdup_printf("/conf/nodedev/libvirt-output-round-trip/%s", golden[i]);
+
+        g_test_add_data_func(path, golden[i], test_golden_round_trip);
+    }
+    g_test_add_func("/conf/nodedev/names-as-libvirt-gives-them", test_names);
+    g_test_add_func("/conf/nodedev/define-input-form-to-mdevctl-config", test_define_input_form);
+    for (guint i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/conf/nodedev/refused/%s", bad_cases[i].name);
+
+        g_test_add_data_func(path, &bad_cases[i], test_bad_case);
+    }
+    g_test_add_func("/conf/nodedev/refused/ten-megabytes", test_ten_megabytes_refused);
+    g_test_add_func("/conf/mdevctl/file-layout-byte-for-byte", test_mdevctl_json);
+    g_test_add_func("/conf/mdevctl/refused-as-mdevctl-refuses", test_mdevctl_json_refused);
+    return g_test_run();
+}
