@@ -1,0 +1,208 @@
+/* apm-store.c: mdev definitions in mdevctl's folder */
+#include "config.h"
+#include "apm-store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apm-error.h"
+#include "apm-i18n.h"
+#include "apm-sysfs.h"
+
+#define MAX_CONFIG_SIZE (1024 * 1024)
+
+void
+apm_stored_def_free(ApmStoredDef *def)
+{
+    if (!def)
+        return;
+    apm_mdev_config_free(def->config);
+    g_free(def);
+}
+
+static char *
+def_path(const char *root, const ApmUuid *uuid)
+{
+    g_autofree char *dir = apm_root_path(root, APM_STORE_DIR);
+    char name[APM_UUID_TEXT_LEN + 1];
+
+    return g_build_filename(dir, apm_uuid_format(uuid, name), NULL);
+}
+
+/* Reads a regular file without following a link, at most MAX_CONFIG_SIZE bytes. */
+static char *
+read_regular(const char *path, GError **error)
+{
+    g_autoptr(GString) text = g_string_new(NULL);
+    struct stat st;
+    char buf[8192];
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+    if (fd < 0) {
+        if (errno == ENOENT)
+            g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND, _("%s does not exist"), path);
+        else if (errno == ELOOP)
+            g_set_error(error, APM_ERROR, APM_ERROR_IO, _("%s is a symbolic link; definitions are regular files"),
+                        path);
+        else
+            apm_set_errno_error(error, errno, _("Cannot open %s"), path);
+        return NULL;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        g_set_error(error, APM_ERROR, APM_ERROR_IO, _("%s is not a regular file"), path);
+        return NULL;
+    }
+    while ((n = read(fd, buf, sizeof(buf))) > 0) {
+        g_string_append_len(text, buf, n);
+        if (text->len > MAX_CONFIG_SIZE) {
+            close(fd);
+            g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("%s is larger than a definition can be"), path);
+            return NULL;
+        }
+    }
+    close(fd);
+    if (n < 0) {
+        apm_set_errno_error(error, errno, _("Cannot read %s"), path);
+        return NULL;
+    }
+    return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+ApmMdevConfig *
+apm_store_read(const char *root, const ApmUuid *uuid, GError **error)
+{
+    g_autofree char *path = def_path(root, uuid);
+    g_autofree char *text = read_regular(path, error);
+    g_autoptr(GError) local = NULL;
+    ApmMdevConfig *config;
+
+    if (!text)
+        return NULL;
+    config = apm_mdev_config_parse(text, -1, &local);
+    if (!config)
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, "%s: %s", path, local->message);
+    return config;
+}
+
+static gint
+compare_defs(gconstpointer a, gconstpointer b)
+{
+    const ApmStoredDef *da = *(ApmStoredDef *const *) a, *db = *(ApmStoredDef *const *) b;
+
+    return memcmp(da->uuid.bytes, db->uuid.bytes, sizeof(da->uuid.bytes));
+}
+
+GPtrArray *
+apm_store_list(const char *root, GPtrArray **problems, GError **error)
+{
+    g_autofree char *dir = apm_root_path(root, APM_STORE_DIR);
+    g_autoptr(GError) local = NULL;
+    g_autoptr(GPtrArray) names = apm_sysfs_list(root, APM_STORE_DIR, &local);
+    GPtrArray *defs = g_ptr_array_new_with_free_func((GDestroyNotify) apm_stored_def_free);
+
+    if (problems)
+        *problems = g_ptr_array_new_with_free_func(g_free);
+    if (!names) {
+        if (apm_error_errno(local) == ENOENT)
+            return defs;
+        g_ptr_array_unref(defs);
+        g_propagate_error(error, g_steal_pointer(&local));
+        return NULL;
+    }
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        g_autoptr(GError) why = NULL;
+        ApmStoredDef *def;
+        ApmUuid uuid;
+        ApmMdevConfig *config;
+
+        if (!apm_uuid_parse(name, &uuid))
+            continue; /* mdevctl skips such names too; apmatrix never creates them */
+        config = apm_store_read(root, &uuid, &why);
+        if (!config) {
+            if (problems)
+                g_ptr_array_add(*problems, g_strdup(why->message));
+            continue;
+        }
+        def = g_new0(ApmStoredDef, 1);
+        def->uuid = uuid;
+        def->config = config;
+        g_ptr_array_add(defs, def);
+    }
+    g_ptr_array_sort(defs, compare_defs);
+    return defs;
+}
+
+gboolean
+apm_store_write(const char *root, const ApmUuid *uuid, const ApmMdevConfig *config, GError **error)
+{
+    g_autofree char *dir = apm_root_path(root, APM_STORE_DIR);
+    g_autofree char *path = def_path(root, uuid);
+    g_autofree char *text = apm_mdev_config_format(config);
+    g_autofree char *tmp = NULL;
+    gsize len = strlen(text);
+    int fd = -1, dfd;
+
+    if (g_mkdir_with_parents(dir, 0755) < 0) {
+        apm_set_errno_error(error, errno, _("Cannot create %s"), dir);
+        return FALSE;
+    }
+    for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
+        char name[APM_UUID_TEXT_LEN + 1];
+
+        /* a dot name that is no UUID: mdevctl and apm_store_list skip it even if a crash leaves it behind */
+        g_free(tmp);
+        tmp = g_strdup_printf("%s/.%s.%08x.tmp", dir, apm_uuid_format(uuid, name), g_random_int());
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EEXIST) {
+            apm_set_errno_error(error, errno, _("Cannot create %s"), tmp);
+            return FALSE;
+        }
+    }
+    if (fd < 0) {
+        apm_set_errno_error(error, EEXIST, _("Cannot create a temporary file in %s"), dir);
+        return FALSE;
+    }
+    if (fchmod(fd, 0644) < 0 || write(fd, text, len) != (ssize_t) len || fsync(fd) < 0) {
+        int saved = errno ? errno : EIO;
+
+        close(fd);
+        unlink(tmp);
+        apm_set_errno_error(error, saved, _("Cannot write %s"), tmp);
+        return FALSE;
+    }
+    close(fd);
+    if (rename(tmp, path) < 0) {
+        int saved = errno;
+
+        unlink(tmp);
+        apm_set_errno_error(error, saved, _("Cannot put the definition in place at %s"), path);
+        return FALSE;
+    }
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return TRUE;
+}
+
+gboolean
+apm_store_remove(const char *root, const ApmUuid *uuid, GError **error)
+{
+    g_autofree char *path = def_path(root, uuid);
+
+    if (unlink(path) < 0) {
+        if (errno == ENOENT)
+            g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND, _("%s does not exist"), path);
+        else
+            apm_set_errno_error(error, errno, _("Cannot remove %s"), path);
+        return FALSE;
+    }
+    return TRUE;
+}
