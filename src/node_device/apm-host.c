@@ -1,0 +1,307 @@
+/* apm-host.c: the AP host snapshot */
+#include "config.h"
+#include "apm-host.h"
+
+#include <errno.h>
+
+#include "apm-error.h"
+#include "apm-i18n.h"
+#include "apm-kstrto.h"
+#include "apm-sysfs.h"
+
+typedef struct {
+    ApmHost *host;
+    GHashTable *seen; /* paths read: a second read of one file is a bug */
+} Reader;
+
+/* One attribute, trailing newline stripped; NULL (and a problem noted when noted is set) if unreadable. */
+static char *
+read_attr(Reader *r, const char *path, gboolean noted)
+{
+    g_autoptr(GError) error = NULL;
+    char *value;
+
+    g_assert(g_hash_table_add(r->seen, g_strdup(path)));
+    value = apm_sysfs_read_line(r->host->root, path, &error);
+    r->host->files_read++;
+    if (!value && noted)
+        g_ptr_array_add(r->host->problems, g_strdup(error->message));
+    return value;
+}
+
+static gboolean
+read_uint(Reader *r, const char *path, guint *out)
+{
+    g_autofree char *text = read_attr(r, path, TRUE);
+    guint64 v;
+
+    if (!text || apm_kstrtoul(text, 10, &v) < 0 || v > G_MAXUINT)
+        return FALSE;
+    *out = (guint) v;
+    return TRUE;
+}
+
+static gboolean
+read_mask(Reader *r, const char *path, ApmMask *out)
+{
+    g_autofree char *text = read_attr(r, path, TRUE);
+
+    return text && apm_mask_parse_hex(text, out) == 0;
+}
+
+static ApmDriver
+driver_of(Reader *r, const char *devpath)
+{
+    g_autofree char *link = g_strconcat(devpath, "/driver", NULL);
+    g_autofree char *name = apm_sysfs_read_link_name(r->host->root, link, NULL);
+
+    if (!name)
+        return APM_DRIVER_NONE;
+    if (g_str_equal(name, "vfio_ap"))
+        return APM_DRIVER_VFIO_AP;
+    if (g_str_has_prefix(name, "cex"))
+        return APM_DRIVER_ZCRYPT;
+    return APM_DRIVER_OTHER;
+}
+
+static void
+card_free(ApmCardInfo *c)
+{
+    g_free(c->type);
+    g_free(c->mode);
+    g_free(c);
+}
+
+static void
+queue_free(ApmQueueInfo *q)
+{
+    g_free(q->status);
+    g_free(q);
+}
+
+static char *
+uevent_value(const char *uevent, const char *key)
+{
+    g_auto(GStrv) lines = g_strsplit(uevent ? uevent : "", "\n", -1);
+    gsize klen = strlen(key);
+
+    for (guint i = 0; lines[i]; i++)
+        if (g_str_has_prefix(lines[i], key) && lines[i][klen] == '=')
+            return g_strdup(lines[i] + klen + 1);
+    return NULL;
+}
+
+static void
+read_queue(Reader *r, guint card, const char *name)
+{
+    ApmQueueInfo *q = g_new0(ApmQueueInfo, 1);
+    g_autofree char *dev = g_strdup_printf("/sys/devices/ap/card%02x/%s", card, name);
+    g_autofree char *path = NULL;
+
+    if (!apm_apqn_parse(name, &q->apqn, NULL)) {
+        queue_free(q);
+        return;
+    }
+    q->driver = driver_of(r, dev);
+    if (q->driver == APM_DRIVER_ZCRYPT) {
+        g_autofree char *online = NULL;
+
+        path = g_strconcat(dev, "/online", NULL);
+        online = read_attr(r, path, FALSE);
+        q->online = online && g_str_equal(online, "1");
+    } else if (q->driver == APM_DRIVER_VFIO_AP) {
+        path = g_strconcat(dev, "/status", NULL);
+        q->status = read_attr(r, path, FALSE);
+    }
+    g_ptr_array_add(r->host->queues, q);
+    r->host->queue_index[apm_apqn_index(q->apqn)] = q;
+}
+
+static void
+read_card(Reader *r, const char *name)
+{
+    ApmCardInfo *c = g_new0(ApmCardInfo, 1);
+    g_autofree char *dev = g_strdup_printf("/sys/devices/ap/%s", name);
+    g_autofree char *p_hwtype = g_strconcat(dev, "/hwtype", NULL);
+    g_autofree char *p_type = g_strconcat(dev, "/type", NULL);
+    g_autofree char *p_uevent = g_strconcat(dev, "/uevent", NULL);
+    g_autofree char *p_config = g_strconcat(dev, "/config", NULL);
+    g_autofree char *p_online = g_strconcat(dev, "/online", NULL);
+    g_autofree char *p_chkstop = g_strconcat(dev, "/chkstop", NULL);
+    g_autofree char *uevent = NULL, *config = NULL, *online = NULL, *chkstop = NULL;
+    g_autoptr(GPtrArray) entries = NULL;
+
+    c->id = g_ascii_xdigit_value(name[4]) << 4 | g_ascii_xdigit_value(name[5]);
+    read_uint(r, p_hwtype, &c->hwtype);
+    c->type = read_attr(r, p_type, FALSE);
+    uevent = read_attr(r, p_uevent, FALSE);
+    c->mode = uevent_value(uevent, "MODE");
+    config = read_attr(r, p_config, FALSE);
+    online = read_attr(r, p_online, FALSE);
+    chkstop = read_attr(r, p_chkstop, FALSE);
+    c->config = !config || g_str_equal(config, "1");
+    c->online = online && g_str_equal(online, "1");
+    c->chkstop = chkstop && g_str_equal(chkstop, "1");
+    g_ptr_array_add(r->host->cards, c);
+    entries = apm_sysfs_list(r->host->root, dev, NULL);
+    for (guint i = 0; entries && i < entries->len; i++) {
+        const char *e = g_ptr_array_index(entries, i);
+
+        if (strlen(e) == 7 && e[2] == '.')
+            read_queue(r, c->id, e);
+    }
+}
+
+static void
+read_mdev(Reader *r, const char *name)
+{
+    ApmMdevInfo *m = g_new0(ApmMdevInfo, 1);
+    g_autofree char *dev = g_strdup_printf("/sys/devices/vfio_ap/matrix/%s", name);
+    g_autofree char *p_matrix = g_strconcat(dev, "/matrix", NULL);
+    g_autofree char *p_guest = g_strconcat(dev, "/guest_matrix", NULL);
+    g_autofree char *p_cdoms = g_strconcat(dev, "/control_domains", NULL);
+    g_autofree char *p_group = g_strconcat(dev, "/iommu_group", NULL);
+    g_autofree char *p_ap_config = g_strconcat(dev, "/ap_config", NULL);
+    g_autofree char *matrix = NULL, *guest = NULL, *cdoms = NULL, *group = NULL;
+    g_autoptr(GError) error = NULL;
+
+    apm_uuid_parse(name, &m->uuid);
+    m->iommu_group = -1;
+    /* matrix text has a line per APQN: the files end with a newline the reader strips */
+    matrix = read_attr(r, p_matrix, TRUE);
+    guest = read_attr(r, p_guest, TRUE);
+    cdoms = read_attr(r, p_cdoms, TRUE);
+    if ((matrix && !apm_matrix_parse_apqns(matrix, &m->matrix, &error)) ||
+        (guest && !apm_matrix_parse_apqns(guest, &m->guest_matrix, &error)) ||
+        (cdoms && !apm_matrix_parse_control_domains(cdoms, &m->matrix.control_domains, &error)))
+        g_ptr_array_add(r->host->problems, g_strdup_printf("%s: %s", dev, error->message));
+    m->has_ap_config = apm_sysfs_exists(r->host->root, p_ap_config);
+    group = apm_sysfs_read_link_name(r->host->root, p_group, NULL);
+    if (group)
+        m->iommu_group = atoi(group);
+    g_ptr_array_add(r->host->mdevs, m);
+}
+
+ApmHost *
+apm_host_read(const char *root, GError **error)
+{
+    g_autoptr(ApmHost) host = g_new0(ApmHost, 1);
+    Reader r = { host, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL) };
+    g_autoptr(GPtrArray) cards = NULL, mdevs = NULL;
+    g_autofree char *features = NULL;
+    g_autoptr(GError) local = NULL;
+
+    host->root = g_strdup(root ? root : "/");
+    host->cards = g_ptr_array_new_with_free_func((GDestroyNotify) card_free);
+    host->queues = g_ptr_array_new_with_free_func((GDestroyNotify) queue_free);
+    host->queue_index = g_new0(ApmQueueInfo *, 256 * 256);
+    host->mdevs = g_ptr_array_new_with_free_func(g_free);
+    host->problems = g_ptr_array_new_with_free_func(g_free);
+    if (!apm_sysfs_exists(host->root, "/")) {
+        g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND, _("The host root %s does not exist"), host->root);
+        g_hash_table_unref(r.seen);
+        return NULL;
+    }
+    host->ap_bus = apm_sysfs_exists(host->root, "/sys/bus/ap");
+    if (host->ap_bus) {
+        read_mask(&r, "/sys/bus/ap/ap_adapter_mask", &host->qci.adapters);
+        read_mask(&r, "/sys/bus/ap/ap_usage_domain_mask", &host->qci.domains);
+        read_mask(&r, "/sys/bus/ap/ap_control_domain_mask", &host->qci.control_domains);
+        read_uint(&r, "/sys/bus/ap/ap_max_adapter_id", &host->max_adapter_id);
+        read_uint(&r, "/sys/bus/ap/ap_max_domain_id", &host->max_domain_id);
+        read_mask(&r, "/sys/bus/ap/apmask", &host->apmask);
+        read_mask(&r, "/sys/bus/ap/aqmask", &host->aqmask);
+        features = read_attr(&r, "/sys/bus/ap/features", FALSE);
+        host->bus_features = g_strsplit(features ? features : "", " ", -1);
+        cards = apm_sysfs_list(host->root, "/sys/devices/ap", NULL);
+        for (guint i = 0; cards && i < cards->len; i++) {
+            const char *name = g_ptr_array_index(cards, i);
+
+            if (strlen(name) == 6 && g_str_has_prefix(name, "card"))
+                read_card(&r, name);
+        }
+    }
+    host->matrix_present = apm_sysfs_exists(host->root, "/sys/devices/vfio_ap/matrix");
+    if (host->matrix_present) {
+        g_autofree char *mf = read_attr(&r, "/sys/devices/vfio_ap/matrix/features", FALSE);
+
+        host->matrix_features = g_strsplit(mf ? mf : "", " ", -1);
+        read_uint(&r, "/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/available_instances",
+                  &host->available_instances);
+        mdevs = apm_sysfs_list(host->root, "/sys/devices/vfio_ap/matrix", NULL);
+        for (guint i = 0; mdevs && i < mdevs->len; i++)
+            if (apm_uuid_is_valid(g_ptr_array_index(mdevs, i)))
+                read_mdev(&r, g_ptr_array_index(mdevs, i));
+    } else {
+        host->matrix_features = g_new0(char *, 1);
+    }
+    {
+        GPtrArray *store_problems = NULL;
+
+        host->definitions = apm_store_list(host->root, &store_problems, &local);
+        if (!host->definitions) {
+            host->definitions = g_ptr_array_new();
+            g_ptr_array_add(host->problems, g_strdup(local->message));
+        }
+        for (guint i = 0; store_problems && i < store_problems->len; i++)
+            g_ptr_array_add(host->problems, g_strdup(g_ptr_array_index(store_problems, i)));
+        if (store_problems)
+            g_ptr_array_unref(store_problems);
+    }
+    g_hash_table_unref(r.seen);
+    return g_steal_pointer(&host);
+}
+
+void
+apm_host_free(ApmHost *host)
+{
+    if (!host)
+        return;
+    g_free(host->root);
+    g_strfreev(host->bus_features);
+    g_strfreev(host->matrix_features);
+    g_clear_pointer(&host->cards, g_ptr_array_unref);
+    g_clear_pointer(&host->queues, g_ptr_array_unref);
+    g_free(host->queue_index);
+    g_clear_pointer(&host->mdevs, g_ptr_array_unref);
+    g_clear_pointer(&host->definitions, g_ptr_array_unref);
+    g_clear_pointer(&host->problems, g_ptr_array_unref);
+    g_free(host);
+}
+
+gboolean
+apm_host_has_feature(const ApmHost *host, const char *feature)
+{
+    return (host->matrix_features && g_strv_contains((const char *const *) host->matrix_features, feature)) ||
+           (host->bus_features && g_strv_contains((const char *const *) host->bus_features, feature));
+}
+
+const ApmQueueInfo *
+apm_host_queue(const ApmHost *host, ApmApqn apqn)
+{
+    return host->queue_index[apm_apqn_index(apqn)];
+}
+
+const ApmMdevInfo *
+apm_host_mdev(const ApmHost *host, const ApmUuid *uuid)
+{
+    for (guint i = 0; i < host->mdevs->len; i++) {
+        const ApmMdevInfo *m = g_ptr_array_index(host->mdevs, i);
+
+        if (apm_uuid_equal(&m->uuid, uuid))
+            return m;
+    }
+    return NULL;
+}
+
+const ApmMdevInfo *
+apm_host_mdev_for_apqn(const ApmHost *host, ApmApqn apqn)
+{
+    for (guint i = 0; i < host->mdevs->len; i++) {
+        const ApmMdevInfo *m = g_ptr_array_index(host->mdevs, i);
+
+        if (apm_matrix_has_apqn(&m->matrix, apqn))
+            return m;
+    }
+    return NULL;
+}
