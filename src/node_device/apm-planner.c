@@ -1,0 +1,306 @@
+/* apm-planner.c: planning mdev changes with every rule checked first */
+#include "config.h"
+#include "apm-planner.h"
+
+#include "apm-error.h"
+#include "apm-i18n.h"
+#include "apm-kstrto.h"
+
+static gboolean
+add_ids(const char *attr, const char *value, ApmMask *mask, GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(value, ",", -1);
+
+    if (!parts[0]) {
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("Attribute %s has no value"), attr);
+        return FALSE;
+    }
+    for (guint i = 0; parts[i]; i++) {
+        guint64 id;
+
+        if (apm_kstrtoul(g_strstrip(parts[i]), 0, &id) < 0 || id > 255) {
+            g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                        _("Attribute %s has the value '%s', which is not an ID from 0 to 255"), attr, parts[i]);
+            return FALSE;
+        }
+        apm_mask_set(mask, (guint) id);
+    }
+    return TRUE;
+}
+
+gboolean
+apm_matrix_from_config(const ApmMdevConfig *config, ApmMatrix *matrix, GError **error)
+{
+    apm_matrix_clear(matrix);
+    for (guint i = 0; i < config->attrs->len; i++) {
+        const ApmMdevAttr *a = g_ptr_array_index(config->attrs, i);
+
+        if (g_str_equal(a->name, "assign_adapter")) {
+            if (!add_ids(a->name, a->value, &matrix->adapters, error))
+                return FALSE;
+        } else if (g_str_equal(a->name, "assign_domain")) {
+            if (!add_ids(a->name, a->value, &matrix->domains, error))
+                return FALSE;
+        } else if (g_str_equal(a->name, "assign_control_domain")) {
+            if (!add_ids(a->name, a->value, &matrix->control_domains, error))
+                return FALSE;
+        } else if (g_str_equal(a->name, "ap_config")) {
+            if (apm_matrix_parse_ap_config(a->value, matrix) != 0) {
+                g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                            _("ap_config '%s' is not three masks (adapters,domains,control domains)"), a->value);
+                return FALSE;
+            }
+        } else {
+            g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                        _("Attribute '%s' is not one a vfio_ap mdev takes (assign_adapter, assign_domain, "
+                          "assign_control_domain, ap_config)"),
+                        a->name);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+void
+apm_plan_free(ApmPlan *plan)
+{
+    if (!plan)
+        return;
+    g_ptr_array_unref(plan->writes);
+    g_ptr_array_unref(plan->refusals);
+    g_ptr_array_unref(plan->warnings);
+    g_free(plan);
+}
+
+static void
+write_free(ApmWrite *w)
+{
+    g_free(w->attr);
+    g_free(w->value);
+    g_free(w);
+}
+
+static void
+add_write(ApmPlan *plan, const char *attr, char *value)
+{
+    ApmWrite *w = g_new0(ApmWrite, 1);
+
+    w->attr = g_strdup(attr);
+    w->value = value;
+    g_ptr_array_add(plan->writes, w);
+}
+
+static void G_GNUC_PRINTF(2, 3)
+refuse(ApmPlan *plan, const char *format, ...)
+{
+    va_list ap;
+
+    va_start(ap, format);
+    g_ptr_array_add(plan->refusals, g_strdup_vprintf(format, ap));
+    va_end(ap);
+}
+
+static void G_GNUC_PRINTF(2, 3)
+warn(ApmPlan *plan, const char *format, ...)
+{
+    va_list ap;
+
+    va_start(ap, format);
+    g_ptr_array_add(plan->warnings, g_strdup_vprintf(format, ap));
+    va_end(ap);
+}
+
+/* IDs above the host's limits: the kernel's ENODEV */
+static void
+check_limits(ApmPlan *plan, const ApmHost *host)
+{
+    const struct {
+        const ApmMask *mask;
+        guint max;
+        const char *what;
+    } dims[] = {
+        { &plan->matrix.adapters, host->max_adapter_id, N_("adapter") },
+        { &plan->matrix.domains, host->max_domain_id, N_("domain") },
+        { &plan->matrix.control_domains, host->max_domain_id, N_("control domain") },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(dims); i++) {
+        ApmMask over, allowed;
+        g_autofree char *list = NULL;
+
+        apm_mask_clear_all(&allowed);
+        apm_mask_set_range(&allowed, 0, dims[i].max);
+        apm_mask_andnot(&over, dims[i].mask, &allowed);
+        if (apm_mask_is_empty(&over))
+            continue;
+        list = apm_mask_format_list(&over, APM_LIST_HEX);
+        refuse(plan, _("%s %s: this host's highest %s is 0x%02x"), _(dims[i].what), list, _(dims[i].what),
+               dims[i].max);
+    }
+}
+
+static void
+check_apqns(ApmPlan *plan, const ApmHost *host, const ApmUuid *self)
+{
+    ApmApqnIter iter;
+    ApmApqn apqn;
+
+    apm_apqn_iter_init(&iter, &plan->matrix.adapters, &plan->matrix.domains);
+    while (apm_apqn_iter_next(&iter, &apqn)) {
+        char name[APM_APQN_TEXT_LEN + 1];
+        const ApmMdevInfo *owner = apm_host_mdev_for_apqn(host, apqn);
+
+        apm_apqn_format(apqn, name);
+        if (owner && !apm_uuid_equal(&owner->uuid, self)) {
+            char uuid[APM_UUID_TEXT_LEN + 1];
+
+            refuse(plan, _("APQN %s is already assigned to mdev %s; unassign it there first"), name,
+                   apm_uuid_format(&owner->uuid, uuid));
+        } else if (apm_mask_test(&host->apmask, apqn.adapter) && apm_mask_test(&host->aqmask, apqn.domain)) {
+            refuse(plan,
+                   _("APQN %s is reserved for the host's default crypto drivers by apmask and aqmask; free it for vfio_ap "
+                     "with chzdev -t ap apmask=-%u (or aqmask=-%u)"),
+                   name, apqn.adapter, apqn.domain);
+        }
+    }
+}
+
+static void
+check_autostart(ApmPlan *plan, const ApmHost *host, const ApmUuid *self)
+{
+    for (guint i = 0; i < host->definitions->len; i++) {
+        const ApmStoredDef *other = g_ptr_array_index(host->definitions, i);
+        ApmMatrix m;
+        ApmMask a, d;
+        char uuid[APM_UUID_TEXT_LEN + 1];
+
+        if (apm_uuid_equal(&other->uuid, self) || !other->config->autostart ||
+            !apm_matrix_from_config(other->config, &m, NULL))
+            continue;
+        apm_matrix_common_apqns(&plan->matrix, &m, &a, &d);
+        if (apm_mask_is_empty(&a))
+            continue;
+        {
+            ApmApqnIter iter;
+            ApmApqn apqn;
+
+            apm_apqn_iter_init(&iter, &a, &d);
+            while (apm_apqn_iter_next(&iter, &apqn)) {
+                char name[APM_APQN_TEXT_LEN + 1];
+
+                refuse(plan, _("APQN %s is defined for autostart by %s too; two autostart definitions may not share "
+                               "a queue"),
+                       apm_apqn_format(apqn, name), apm_uuid_format(&other->uuid, uuid));
+            }
+        }
+    }
+}
+
+/* The kernel's filter (§2.1): host configuration first, then whole adapters with a queue that is not bound to
+ * vfio_ap. */
+static void
+predict_guest_matrix(ApmPlan *plan, const ApmHost *host)
+{
+    ApmMatrix *g = &plan->guest_matrix;
+
+    apm_mask_and(&g->adapters, &plan->matrix.adapters, &host->qci.adapters);
+    apm_mask_and(&g->domains, &plan->matrix.domains, &host->qci.domains);
+    apm_mask_and(&g->control_domains, &plan->matrix.control_domains, &host->qci.control_domains);
+    {
+        ApmMask missing;
+        g_autofree char *a = NULL, *d = NULL;
+
+        apm_mask_andnot(&missing, &plan->matrix.adapters, &host->qci.adapters);
+        if (!apm_mask_is_empty(&missing)) {
+            a = apm_mask_format_list(&missing, APM_LIST_HEX);
+            warn(plan, _("adapters %s are not in the host's AP configuration: assigned, but no guest gets them until "
+                         "they are"),
+                 a);
+        }
+        apm_mask_andnot(&missing, &plan->matrix.domains, &host->qci.domains);
+        if (!apm_mask_is_empty(&missing)) {
+            d = apm_mask_format_list(&missing, APM_LIST_HEX);
+            warn(plan, _("domains %s are not in the host's AP configuration: assigned, but no guest gets them until "
+                         "they are"),
+                 d);
+        }
+    }
+    APM_MASK_FOREACH(apid, &g->adapters) {
+        APM_MASK_FOREACH(apqi, &g->domains) {
+            const ApmQueueInfo *q = apm_host_queue(host, (ApmApqn) { apid, apqi });
+
+            if (!q || q->driver != APM_DRIVER_VFIO_AP) {
+                char name[APM_APQN_TEXT_LEN + 1];
+
+                apm_mask_clear(&g->adapters, apid);
+                warn(plan, _("adapter 0x%02x reaches no guest: queue %s is %s, and the architecture passes whole "
+                             "adapters only"),
+                     apid, apm_apqn_format((ApmApqn) { apid, apqi }, name),
+                     q ? _("not bound to vfio_ap") : _("missing"));
+                break;
+            }
+        }
+    }
+}
+
+static void
+plan_writes(ApmPlan *plan, const ApmHost *host)
+{
+    char uuid[APM_UUID_TEXT_LEN + 1];
+
+    add_write(plan, "create", g_strdup_printf("%s\n", apm_uuid_format(&plan->uuid, uuid)));
+    if (apm_host_has_feature(host, "ap_config")) {
+        add_write(plan, "ap_config", apm_matrix_format_ap_config(&plan->matrix)); /* one atomic write */
+        return;
+    }
+    APM_MASK_FOREACH(a, &plan->matrix.adapters)
+        add_write(plan, "assign_adapter", g_strdup_printf("0x%02x\n", a));
+    APM_MASK_FOREACH(d, &plan->matrix.domains)
+        add_write(plan, "assign_domain", g_strdup_printf("0x%02x\n", d));
+    APM_MASK_FOREACH(c, &plan->matrix.control_domains)
+        add_write(plan, "assign_control_domain", g_strdup_printf("0x%02x\n", c));
+}
+
+ApmPlan *
+apm_plan_start(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config, GError **error)
+{
+    g_autoptr(ApmPlan) plan = g_new0(ApmPlan, 1);
+
+    plan->uuid = *uuid;
+    plan->writes = g_ptr_array_new_with_free_func((GDestroyNotify) write_free);
+    plan->refusals = g_ptr_array_new_with_free_func(g_free);
+    plan->warnings = g_ptr_array_new_with_free_func(g_free);
+    if (!apm_matrix_from_config(config, &plan->matrix, error))
+        return NULL;
+    if (!host->matrix_present)
+        refuse(plan, "%s", _("The vfio_ap driver is not loaded (no /sys/devices/vfio_ap/matrix); load it with "
+                             "modprobe vfio_ap"));
+    if (apm_host_mdev(host, uuid)) {
+        char text[APM_UUID_TEXT_LEN + 1];
+
+        refuse(plan, _("mdev %s is already active"), apm_uuid_format(uuid, text));
+    }
+    check_limits(plan, host);
+    if (!apm_mask_is_empty(&plan->matrix.control_domains) && apm_mask_is_empty(&plan->matrix.domains))
+        refuse(plan, "%s", _("Control domains need at least one usage domain in the same mdev"));
+    check_apqns(plan, host, uuid);
+    if (config->autostart)
+        check_autostart(plan, host, uuid);
+    predict_guest_matrix(plan, host);
+    plan_writes(plan, host);
+    return g_steal_pointer(&plan);
+}
+
+gboolean
+apm_plan_check(const ApmPlan *plan, GError **error)
+{
+    g_autoptr(GString) text = NULL;
+
+    if (plan->refusals->len == 0)
+        return TRUE;
+    text = g_string_new(NULL);
+    for (guint i = 0; i < plan->refusals->len; i++)
+        g_string_append_printf(text, "%s%s", i ? "\n" : "", (char *) g_ptr_array_index(plan->refusals, i));
+    g_set_error_literal(error, APM_ERROR, APM_ERROR_CONFLICT, text->str);
+    return FALSE;
+}
