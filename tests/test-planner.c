@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "apm-error.h"
+#include "apm-exec.h"
 #include "apm-planner.h"
 #include "apm-test.h"
 #include "apsim-harness.h"
@@ -215,6 +216,109 @@ test_scale_with_definitions(void)
     sim_stop(sim);
 }
 
+static gboolean
+run(Sim *sim, const ApmPlan *p, guint lock_ms, GPtrArray *differences, GError **error)
+{
+    ApmExecOptions o;
+
+    apm_exec_options_init(&o);
+    o.lock_timeout_ms = lock_ms;
+    return apm_exec_start(sim->root, p, &o, differences, error);
+}
+
+static void
+test_exec_success(void)
+{
+    Sim *sim = tiny_freed();
+    g_autoptr(ApmMdevConfig) c = config(FALSE, "0,1", "2,3", "2");
+    g_autoptr(ApmPlan) p = plan(sim, U1, c);
+    g_autoptr(GPtrArray) diffs = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *matrix = NULL;
+
+    g_assert_true(run(sim, p, 1000, diffs, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(diffs->len, ==, 0);
+    matrix = sim_read(sim, "devices/vfio_ap/matrix/" U1 "/matrix");
+    g_assert_cmpstr(matrix, ==, "00.0002\n00.0003\n01.0002\n01.0003\n");
+    {
+        g_autofree char *lock = g_build_filename(sim->root, "run/lock/s390apconfig.lock", NULL);
+
+        g_assert_false(g_file_test(lock, G_FILE_TEST_EXISTS)); /* the lock is released */
+    }
+    sim_stop(sim);
+}
+
+static void
+test_exec_fault_leaves_host_as_before(void)
+{
+    Sim *sim = sim_start_text("[host]\nusage-domains=0-3\nap-config=false\napmask=none\n[card 00]\n[card 01]\n");
+    g_autoptr(ApmMdevConfig) c = config(FALSE, "0", "1,2", NULL);
+    g_autoptr(ApmPlan) p = plan(sim, U1, c);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *before = sim_ctl_out(sim, "dump"), *after = NULL;
+
+    sim_ctl(sim, "inject assign_domain 1 EIO"); /* the third write: create, assign_adapter, assign_domain */
+    g_assert_false(run(sim, p, 1000, NULL, &error));
+    g_assert_error(error, APM_ERROR, APM_ERROR_CONFLICT);
+    g_assert_nonnull(strstr(error->message, "assign_domain=0x01"));
+    g_assert_nonnull(strstr(error->message, "Nothing was left behind"));
+    after = sim_ctl_out(sim, "dump");
+    g_assert_cmpstr(after, ==, before);
+    sim_stop(sim);
+}
+
+static void
+test_exec_race_names_the_new_owner(void)
+{
+    Sim *sim = tiny_freed();
+    g_autoptr(ApmMdevConfig) c = config(FALSE, "1", "3", NULL);
+    g_autoptr(ApmPlan) p = plan(sim, U2, c);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *m = NULL, *before = NULL, *after = NULL;
+
+    g_assert_cmpuint(p->refusals->len, ==, 0);
+    m = sim_mdev(sim, U1, "1", "3", NULL); /* someone else was quicker */
+    before = sim_ctl_out(sim, "dump");
+    g_assert_false(run(sim, p, 1000, NULL, &error));
+    g_assert_nonnull(strstr(error->message, "APQN 01.0003 is assigned to mdev " U1));
+    after = sim_ctl_out(sim, "dump");
+    g_assert_cmpstr(after, ==, before);
+    sim_stop(sim);
+}
+
+static void
+test_exec_waits_for_the_lock(void)
+{
+    Sim *sim = tiny_freed();
+    g_autoptr(ApmMdevConfig) c = config(FALSE, "1", "3", NULL);
+    g_autoptr(ApmPlan) p = plan(sim, U1, c);
+    g_autoptr(GError) error = NULL;
+
+    apm_test_write_file(sim->root, "run/lock/s390apconfig.lock", "1\n"); /* held by a live process */
+    g_assert_false(run(sim, p, 200, NULL, &error));
+    g_assert_error(error, APM_ERROR, APM_ERROR_TIMEOUT);
+    g_assert_false(sim_exists(sim, "devices/vfio_ap/matrix/" U1));
+    sim_stop(sim);
+}
+
+static void
+test_exec_reports_differences(void)
+{
+    Sim *sim = tiny_freed();
+    g_autoptr(ApmMdevConfig) c = config(FALSE, "0,1", "2", NULL);
+    g_autoptr(ApmPlan) p = plan(sim, U1, c);
+    g_autoptr(GPtrArray) diffs = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+
+    /* the host changes between planning and executing: a queue leaves vfio_ap */
+    g_assert_cmpint(sim_write(sim, "bus/ap/drivers/vfio_ap/unbind", "00.0002"), ==, 0);
+    g_assert_true(run(sim, p, 1000, diffs, &error));
+    g_assert_cmpuint(diffs->len, ==, 1);
+    g_assert_nonnull(strstr(g_ptr_array_index(diffs, 0), "would get [01.0002] rather than the predicted [00.0002 01.0002]"));
+    sim_stop(sim);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -226,5 +330,10 @@ main(int argc, char **argv)
     g_test_add_func("/planner/autostart-overlap", test_autostart_overlap);
     g_test_add_func("/planner/ordered-single-writes-without-ap-config", test_single_writes_without_ap_config);
     g_test_add_func("/planner/scale-with-stored-definitions", test_scale_with_definitions);
+    g_test_add_func("/exec/start-matches-the-plan", test_exec_success);
+    g_test_add_func("/exec/injected-error-on-third-write-leaves-host-as-before", test_exec_fault_leaves_host_as_before);
+    g_test_add_func("/exec/apqn-taken-meanwhile-names-the-new-owner", test_exec_race_names_the_new_owner);
+    g_test_add_func("/exec/lock-held-by-another-process-times-out", test_exec_waits_for_the_lock);
+    g_test_add_func("/exec/differences-from-the-plan-are-reported", test_exec_reports_differences);
     return g_test_run();
 }

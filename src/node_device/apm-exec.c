@@ -1,0 +1,165 @@
+/* apm-exec.c: executing plans */
+#include "config.h"
+#include "apm-exec.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include "apm-error.h"
+#include "apm-host.h"
+#include "apm-i18n.h"
+#include "apm-lockfile.h"
+#include "apm-sysfs.h"
+
+const ApmLockClass apm_class_host_config_lock = { "host config lock", 10 };
+
+#define TYPE_DIR "/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough"
+
+void
+apm_exec_options_init(ApmExecOptions *options)
+{
+    options->lock_timeout_ms = 100 * 1000;
+}
+
+static char *
+write_path(const ApmPlan *plan, const ApmWrite *w)
+{
+    char uuid[APM_UUID_TEXT_LEN + 1];
+
+    if (g_str_equal(w->attr, "create"))
+        return g_strdup(TYPE_DIR "/create");
+    return g_strdup_printf("/sys/devices/vfio_ap/matrix/%s/%s", apm_uuid_format(&plan->uuid, uuid), w->attr);
+}
+
+/* What a refused write meant, in words: the kernel's errno for this attribute (spec/kernel-ap.md §1.5-§1.6). */
+static char *
+explain(const char *root, const ApmPlan *plan, const ApmWrite *w, int err)
+{
+    g_autofree char *value = g_strchomp(g_strdup(w->value));
+
+    switch (err) {
+    case EADDRINUSE: {
+        g_autoptr(ApmHost) host = apm_host_read(root, NULL);
+        GString *who = g_string_new(NULL);
+        ApmApqnIter iter;
+        ApmApqn apqn;
+
+        apm_apqn_iter_init(&iter, &plan->matrix.adapters, &plan->matrix.domains);
+        while (host && apm_apqn_iter_next(&iter, &apqn)) {
+            const ApmMdevInfo *owner = apm_host_mdev_for_apqn(host, apqn);
+            char name[APM_APQN_TEXT_LEN + 1], uuid[APM_UUID_TEXT_LEN + 1];
+
+            if (owner && !apm_uuid_equal(&owner->uuid, &plan->uuid))
+                g_string_append_printf(who, _("%sAPQN %s is assigned to mdev %s"), who->len ? "; " : "",
+                                       apm_apqn_format(apqn, name), apm_uuid_format(&owner->uuid, uuid));
+        }
+        if (!who->len)
+            g_string_append(who, _("another mdev took one of its APQNs"));
+        return g_string_free(who, FALSE);
+    }
+    case EADDRNOTAVAIL:
+        return g_strdup(_("an APQN is reserved for the host's default drivers by apmask and aqmask"));
+    case ENODEV:
+        return g_strdup_printf(_("%s %s is above this host's limit"), w->attr, value);
+    case EEXIST:
+        return g_strdup(_("an mdev with this UUID exists already"));
+    case EUSERS:
+        return g_strdup(_("no more mdevs can be created (65,536 exist)"));
+    case EBUSY:
+        return g_strdup(_("the kernel refuses changes while a guest uses the mdev (a kernel before 6.0)"));
+    default:
+        return g_strdup(g_strerror(err));
+    }
+}
+
+static void
+compare(const char *root, const ApmPlan *plan, GPtrArray *differences)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ApmHost) host = apm_host_read(root, &error);
+    const ApmMdevInfo *m = host ? apm_host_mdev(host, &plan->uuid) : NULL;
+    char uuid[APM_UUID_TEXT_LEN + 1];
+
+    apm_uuid_format(&plan->uuid, uuid);
+    if (!m) {
+        g_ptr_array_add(differences, g_strdup_printf(_("mdev %s cannot be read back after its start"), uuid));
+        return;
+    }
+    if (!apm_matrix_equal(&m->matrix, &plan->matrix)) {
+        g_autofree char *want = apm_matrix_format_ap_config(&plan->matrix);
+        g_autofree char *got = apm_matrix_format_ap_config(&m->matrix);
+
+        g_ptr_array_add(differences, g_strdup_printf(_("mdev %s holds %s but the plan was %s"), uuid,
+                                                     g_strchomp(got), g_strchomp(want)));
+    }
+    if (!apm_mask_equal(&m->guest_matrix.adapters, &plan->guest_matrix.adapters) ||
+        !apm_mask_equal(&m->guest_matrix.domains, &plan->guest_matrix.domains)) {
+        g_autofree char *want = apm_matrix_format_apqns(&plan->guest_matrix);
+        g_autofree char *got = apm_matrix_format_apqns(&m->guest_matrix);
+
+        g_ptr_array_add(differences,
+                        g_strdup_printf(_("a guest of mdev %s would get [%s] rather than the predicted [%s]"), uuid,
+                                        g_strdelimit(g_strchomp(got), "\n", ' '),
+                                        g_strdelimit(g_strchomp(want), "\n", ' ')));
+    }
+}
+
+gboolean
+apm_exec_start(const char *root, const ApmPlan *plan, const ApmExecOptions *options, GPtrArray *differences,
+               GError **error)
+{
+    g_autofree char *lock_path = apm_lockfile_host_config_path(root);
+    ApmLockfileOptions lock_options;
+    ApmExecOptions defaults;
+    g_autoptr(ApmLockfile) lock = NULL;
+    gboolean created = FALSE;
+    guint done;
+
+    if (!apm_plan_check(plan, error))
+        return FALSE;
+    if (!options) {
+        apm_exec_options_init(&defaults);
+        options = &defaults;
+    }
+    apm_lockfile_options_init(&lock_options);
+    lock_options.timeout_ms = options->lock_timeout_ms;
+    lock_options.lockdep_class = &apm_class_host_config_lock;
+    lock = apm_lockfile_acquire(lock_path, getpid(), &lock_options, error);
+    if (!lock)
+        return FALSE;
+
+    for (done = 0; done < plan->writes->len; done++) {
+        const ApmWrite *w = g_ptr_array_index(plan->writes, done);
+        g_autofree char *path = write_path(plan, w);
+        g_autoptr(GError) local = NULL;
+
+        if (apm_sysfs_write(root, path, w->value, &local)) {
+            created |= g_str_equal(w->attr, "create");
+            continue;
+        }
+        {
+            g_autofree char *why = explain(root, plan, w, apm_error_errno(local));
+            g_autofree char *value = g_strchomp(g_strdup(w->value));
+            char uuid[APM_UUID_TEXT_LEN + 1];
+            gboolean undone = TRUE;
+
+            apm_uuid_format(&plan->uuid, uuid);
+            if (created) {
+                g_autofree char *remove = g_strdup_printf("/sys/devices/vfio_ap/matrix/%s/remove", uuid);
+
+                undone = apm_sysfs_write(root, remove, "1\n", NULL);
+            }
+            g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT,
+                        undone ? _("Starting mdev %s failed at %s=%s: %s. Nothing was left behind.")
+                               : _("Starting mdev %s failed at %s=%s: %s. Removing the half-made mdev failed too; "
+                                   "remove it by hand."),
+                        uuid, w->attr, value, why);
+        }
+        apm_lockfile_release(g_steal_pointer(&lock), NULL);
+        return FALSE;
+    }
+    apm_lockfile_release(g_steal_pointer(&lock), NULL);
+    if (differences)
+        compare(root, plan, differences);
+    return TRUE;
+}

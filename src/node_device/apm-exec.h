@@ -1,0 +1,24 @@
+/* apm-exec.h: carries a plan out on the host, under the host config lock, all or nothing */
+#pragma once
+
+#include <glib.h>
+
+#include "apm-lock.h"
+#include "apm-planner.h"
+
+/* The host config lock's class: first in the product's lock order (DESIGN.md "Lock-safe order"). */
+extern const ApmLockClass apm_class_host_config_lock;
+
+typedef struct {
+    guint lock_timeout_ms;   /* how long to wait for the s390apconfig lock (default 100 s, as s390-tools) */
+} ApmExecOptions;
+
+void apm_exec_options_init(ApmExecOptions *options);
+
+/* Executes a start plan: takes the s390apconfig lock, refuses a plan with refusals, writes in order. When a
+ * write fails, the writes already made are undone (the mdev this plan created is removed again) so the host
+ * ends as it began, and the kernel's errno is put into words (an APQN taken in the meantime is named with its
+ * owner). Afterwards the mdev is read back: differences from the plan's matrix and predicted guest matrix are
+ * added to differences (sentences), never ignored. */
+gboolean apm_exec_start(const char *root, const ApmPlan *plan, const ApmExecOptions *options, GPtrArray *differences,
+                        GError **error);
