@@ -261,8 +261,8 @@ plan_writes(ApmPlan *plan, const ApmHost *host)
         add_write(plan, "assign_control_domain", g_strdup_printf("0x%02x\n", c));
 }
 
-ApmPlan *
-apm_plan_start(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config, GError **error)
+static ApmPlan *
+plan_new(const ApmUuid *uuid, const ApmMdevConfig *config, GError **error)
 {
     g_autoptr(ApmPlan) plan = g_new0(ApmPlan, 1);
 
@@ -272,6 +272,39 @@ apm_plan_start(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *co
     plan->warnings = g_ptr_array_new_with_free_func(g_free);
     if (!apm_matrix_from_config(config, &plan->matrix, error))
         return NULL;
+    return g_steal_pointer(&plan);
+}
+
+/* What a definition itself can violate. */
+static void
+check_definition(ApmPlan *plan, const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config)
+{
+    check_limits(plan, host);
+    if (!apm_mask_is_empty(&plan->matrix.control_domains) && apm_mask_is_empty(&plan->matrix.domains))
+        refuse(plan, "%s", _("Control domains need at least one usage domain in the same mdev"));
+    if (config->autostart)
+        check_autostart(plan, host, uuid);
+}
+
+ApmPlan *
+apm_plan_define(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config, GError **error)
+{
+    g_autoptr(ApmPlan) plan = plan_new(uuid, config, error);
+
+    if (!plan)
+        return NULL;
+    check_definition(plan, host, uuid, config);
+    predict_guest_matrix(plan, host);
+    return g_steal_pointer(&plan);
+}
+
+ApmPlan *
+apm_plan_start(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config, GError **error)
+{
+    g_autoptr(ApmPlan) plan = plan_new(uuid, config, error);
+
+    if (!plan)
+        return NULL;
     if (!host->matrix_present)
         refuse(plan, "%s", _("The vfio_ap driver is not loaded (no /sys/devices/vfio_ap/matrix); load it with "
                              "modprobe vfio_ap"));
@@ -280,12 +313,8 @@ apm_plan_start(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *co
 
         refuse(plan, _("mdev %s is already active"), apm_uuid_format(uuid, text));
     }
-    check_limits(plan, host);
-    if (!apm_mask_is_empty(&plan->matrix.control_domains) && apm_mask_is_empty(&plan->matrix.domains))
-        refuse(plan, "%s", _("Control domains need at least one usage domain in the same mdev"));
+    check_definition(plan, host, uuid, config);
     check_apqns(plan, host, uuid);
-    if (config->autostart)
-        check_autostart(plan, host, uuid);
     predict_guest_matrix(plan, host);
     plan_writes(plan, host);
     return g_steal_pointer(&plan);

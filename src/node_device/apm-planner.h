@@ -34,5 +34,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApmPlan, apm_plan_free)
  * cannot be read at all. */
 ApmPlan *apm_plan_start(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config, GError **error);
 
+/* Plans defining (or modifying the definition of) an mdev: only what a definition itself can violate is
+ * refused (limits, control domains without a usage domain, and for autostart definitions overlaps with other
+ * autostart definitions, ap-check's rule); what is busy on the host now is for the start to check. No writes:
+ * a definition lives in the store. */
+ApmPlan *apm_plan_define(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config, GError **error);
+
 /* The refusals as one error (APM_ERROR_CONFLICT), or TRUE when there are none. */
 gboolean apm_plan_check(const ApmPlan *plan, GError **error);

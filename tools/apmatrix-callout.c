@@ -1,0 +1,247 @@
+/* apmatrix-callout: mdevctl callout for vfio_ap-passthrough mdevs. See docs/apmatrix-callout.8.rst. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "apm-error.h"
+#include "apm-exec.h"
+#include "apm-host.h"
+#include "apm-i18n.h"
+#include "apm-lockfile.h"
+#include "apm-planner.h"
+#include "apm-store.h"
+#include "apm-sysfs.h"
+
+#define EXIT_NOT_MY_TYPE 2
+#define AP_TYPE "vfio_ap-passthrough"
+
+typedef struct {
+    const char *type, *event, *action, *state, *uuid, *parent;
+} Args;
+
+static int
+fail(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+static int
+fail(const char *format, ...)
+{
+    va_list ap;
+    g_autofree char *text = NULL;
+
+    va_start(ap, format);
+    text = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    g_printerr("apmatrix-callout: %s\n", text);
+    return 1;
+}
+
+static gboolean
+parse_args(int argc, char **argv, Args *a)
+{
+    const char **slots[] = { &a->type, &a->event, &a->action, &a->state, &a->uuid, &a->parent };
+    const char flags[] = { 't', 'e', 'a', 's', 'u', 'p' };
+
+    memset(a, 0, sizeof(*a));
+    for (int i = 1; i < argc; i++) {
+        gboolean known = FALSE;
+
+        for (guint k = 0; k < G_N_ELEMENTS(flags); k++) {
+            if (argv[i][0] == '-' && argv[i][1] == flags[k] && !argv[i][2]) {
+                if (*slots[k] || i + 1 >= argc)
+                    return FALSE;
+                *slots[k] = argv[++i];
+                known = TRUE;
+            }
+        }
+        if (!known)
+            return FALSE;
+    }
+    for (guint k = 0; k < G_N_ELEMENTS(slots); k++)
+        if (!*slots[k])
+            return FALSE;
+    return TRUE;
+}
+
+static char *
+read_stdin(void)
+{
+    g_autoptr(GString) text = g_string_new(NULL);
+    char buf[4096];
+    ssize_t n;
+
+    while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0 && text->len < 1024 * 1024)
+        g_string_append_len(text, buf, n);
+    return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+/* The lock for mdevctl (our parent), kept from pre to post as ap-check keeps it. */
+static ApmLockfile *
+lock_for_parent(const char *root, gboolean reuse, GError **error)
+{
+    g_autofree char *path = apm_lockfile_host_config_path(root);
+    ApmLockfileOptions o;
+
+    apm_lockfile_options_init(&o);
+    o.reuse_if_owner = reuse;
+    return apm_lockfile_acquire(path, getppid(), &o, error);
+}
+
+static void
+release_for_parent(const char *root)
+{
+    g_autofree char *path = apm_lockfile_host_config_path(root);
+
+    apm_lockfile_release_for(path, getppid(), NULL);
+}
+
+static int
+refuse_plan(const char *root, ApmPlan *plan)
+{
+    for (guint i = 0; i < plan->refusals->len; i++)
+        g_printerr("apmatrix-callout: %s\n", (char *) g_ptr_array_index(plan->refusals, i));
+    release_for_parent(root);
+    return 1;
+}
+
+/* pre: check and keep the lock for mdevctl; any refusal aborts mdevctl's action */
+static int
+handle_pre(const char *root, const Args *a, const ApmUuid *uuid)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ApmLockfile) lock = lock_for_parent(root, FALSE, &error);
+    g_autofree char *input = NULL;
+    g_autoptr(ApmMdevConfig) config = NULL;
+    g_autoptr(ApmHost) host = NULL;
+    g_autoptr(ApmPlan) plan = NULL;
+
+    if (!lock)
+        return fail("%s", error->message);
+    apm_lockfile_free(g_steal_pointer(&lock)); /* held on mdevctl's behalf until post */
+    if (g_str_equal(a->action, "stop") || g_str_equal(a->action, "undefine"))
+        return 0;
+    if (g_str_equal(a->action, "define") || g_str_equal(a->action, "modify")) {
+        g_autoptr(ApmMdevConfig) existing = apm_store_read(root, uuid, NULL);
+
+        if (g_str_equal(a->action, "define") && existing) {
+            release_for_parent(root);
+            return fail(_("mdev %s is defined already"), a->uuid);
+        }
+        if (g_str_equal(a->action, "modify") && !existing) {
+            release_for_parent(root);
+            return fail(_("mdev %s is not defined"), a->uuid);
+        }
+    }
+    input = read_stdin();
+    config = apm_mdev_config_parse(input, -1, &error);
+    if (!config) {
+        release_for_parent(root);
+        return fail("%s", error->message);
+    }
+    if (!g_str_equal(config->mdev_type, AP_TYPE)) {
+        release_for_parent(root);
+        return fail(_("mdev type '%s' is not vfio_ap-passthrough"), config->mdev_type);
+    }
+    host = apm_host_read(root, &error);
+    if (!host) {
+        release_for_parent(root);
+        return fail("%s", error->message);
+    }
+    plan = g_str_equal(a->action, "start") ? apm_plan_start(host, uuid, config, &error)
+                                            : apm_plan_define(host, uuid, config, &error);
+    if (!plan) {
+        release_for_parent(root);
+        return fail("%s", error->message);
+    }
+    if (plan->refusals->len)
+        return refuse_plan(root, plan);
+    for (guint i = 0; i < plan->warnings->len; i++)
+        g_printerr("apmatrix-callout: %s\n", (char *) g_ptr_array_index(plan->warnings, i));
+    return 0;
+}
+
+/* get attributes: the active matrix as assign_* entries, in decimal (as ap-check prints them) */
+static int
+handle_get_attributes(const char *root, const char *uuid)
+{
+    g_autofree char *matrix_path = g_strdup_printf("/sys/devices/vfio_ap/matrix/%s/matrix", uuid);
+    g_autofree char *cdom_path = g_strdup_printf("/sys/devices/vfio_ap/matrix/%s/control_domains", uuid);
+    g_autofree char *mtext = apm_sysfs_read_line(root, matrix_path, NULL);
+    g_autofree char *ctext = apm_sysfs_read_line(root, cdom_path, NULL);
+    GString *out;
+    ApmMatrix m;
+
+    if (!mtext || !ctext || !apm_matrix_parse_apqns(mtext, &m, NULL) ||
+        !apm_matrix_parse_control_domains(ctext, &m.control_domains, NULL))
+        return 0; /* being torn down: nothing to say */
+    out = g_string_new("[");
+    APM_MASK_FOREACH(id, &m.adapters)
+        g_string_append_printf(out, "%s{\"assign_adapter\":\"%d\"}", out->len > 1 ? "," : "", id);
+    APM_MASK_FOREACH(id, &m.domains)
+        g_string_append_printf(out, "%s{\"assign_domain\":\"%d\"}", out->len > 1 ? "," : "", id);
+    APM_MASK_FOREACH(id, &m.control_domains)
+        g_string_append_printf(out, "%s{\"assign_control_domain\":\"%d\"}", out->len > 1 ? "," : "", id);
+    g_string_append(out, "]\n");
+    fputs(out->str, stdout);
+    g_string_free(out, TRUE);
+    return 0;
+}
+
+/* get capabilities (mdevctl 1.3): the events and actions handled, intersected with what mdevctl provides */
+static int
+handle_capabilities(void)
+{
+    static const char *const events[] = { "pre", "post", "get", "notify" };
+    static const char *const actions[] = { "define", "undefine", "start", "stop", "modify", "attributes",
+                                           "capabilities" };
+    g_autofree char *input = read_stdin();
+    GString *out = g_string_new("{\"supports\":{\"version\":2,\"actions\":[");
+
+    for (guint i = 0; i < G_N_ELEMENTS(actions); i++)
+        if (strstr(input, actions[i]))
+            g_string_append_printf(out, "%s\"%s\"", out->str[out->len - 1] == '[' ? "" : ",", actions[i]);
+    g_string_append(out, "],\"events\":[");
+    for (guint i = 0; i < G_N_ELEMENTS(events); i++)
+        if (strstr(input, events[i]))
+            g_string_append_printf(out, "%s\"%s\"", out->str[out->len - 1] == '[' ? "" : ",", events[i]);
+    g_string_append(out, "]}}\n");
+    fputs(out->str, stdout);
+    g_string_free(out, TRUE);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autofree char *root = NULL;
+    ApmUuid uuid;
+    Args a;
+
+    apm_i18n_init();
+    if (!parse_args(argc, argv, &a)) {
+        g_printerr("%s", _("Usage: apmatrix-callout -t TYPE -e EVENT -a ACTION -s STATE -u UUID -p PARENT\n"
+                           "(each exactly once, as mdevctl invokes callouts)\n"));
+        return 1;
+    }
+    if (!g_str_equal(a.type, AP_TYPE))
+        return EXIT_NOT_MY_TYPE; /* mdevctl asks the next callout */
+    if (!apm_uuid_parse(a.uuid, &uuid))
+        return fail(_("'%s' is not a UUID"), a.uuid);
+    if (!g_str_equal(a.parent, "matrix"))
+        return fail(_("Parent '%s' is not the AP matrix device (matrix)"), a.parent);
+    root = apm_root_resolve(NULL);
+    if (g_str_equal(a.event, "pre"))
+        return handle_pre(root, &a, &uuid);
+    if (g_str_equal(a.event, "post")) {
+        release_for_parent(root);
+        return 0;
+    }
+    if (g_str_equal(a.event, "get") && g_str_equal(a.action, "attributes"))
+        return handle_get_attributes(root, a.uuid);
+    if (g_str_equal(a.event, "get") && g_str_equal(a.action, "capabilities"))
+        return handle_capabilities();
+    if (g_str_equal(a.event, "notify"))
+        return 0;
+    return fail(_("Event %s with action %s is not handled"), a.event, a.action);
+}
