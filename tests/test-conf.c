@@ -97,9 +97,9 @@ static const BadCase bad_cases[] = {
     { "attr-path-escape", MDEV_DOC("ap_matrix", "vfio_ap-passthrough", "<attr name='../remove' value='1'/>"), NULL,
       "is not one a vfio_ap mdev takes" },
     { "attr-bad-value", MDEV_DOC("ap_matrix", "vfio_ap-passthrough", "<attr name='assign_adapter' value='0x100'/>"),
-      NULL, "would refuse" },
+      NULL, "value '0x100', which is not an ID from 0 to 255" },
     { "ap-config-bad", MDEV_DOC("ap_matrix", "vfio_ap-passthrough", "<attr name='ap_config' value='0x1,0x2'/>"),
-      NULL, "would refuse" },
+      NULL, "ap_config '0x1,0x2' is not three masks" },
 };
 
 static void

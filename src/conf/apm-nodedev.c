@@ -12,9 +12,6 @@
 #include "apm-kstrto.h"
 #include "apm-matrix.h"
 
-static const char *const ap_attr_names[] = { "assign_adapter", "assign_domain", "assign_control_domain",
-                                             "ap_config" };
-
 static void
 attr_free(ApmMdevAttr *attr)
 {
@@ -409,22 +406,56 @@ apm_nodedev_def_parse(const char *xml, gsize length, GError **error)
 }
 
 static gboolean
-valid_attr_value(const char *name, const char *value)
+add_ids(const char *attr, const char *value, ApmMask *mask, GError **error)
 {
-    ApmMatrix m;
-    guint64 v;
+    g_auto(GStrv) parts = g_strsplit(value, ",", -1);
 
-    if (g_str_equal(name, "ap_config"))
-        return apm_matrix_parse_ap_config(value, &m) == 0;
-    /* ap-check and libap accept comma lists in assign_* values; the kernel takes one number per write */
-    {
-        g_auto(GStrv) parts = g_strsplit(value, ",", -1);
+    if (!parts[0]) {
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("Attribute %s has no value"), attr);
+        return FALSE;
+    }
+    for (guint i = 0; parts[i]; i++) {
+        guint64 id;
 
-        if (!parts[0])
+        if (apm_kstrtoul(g_strstrip(parts[i]), 0, &id) < 0 || id > 255) {
+            g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                        _("Attribute %s has the value '%s', which is not an ID from 0 to 255"), attr, parts[i]);
             return FALSE;
-        for (guint i = 0; parts[i]; i++)
-            if (apm_kstrtoul(parts[i], 0, &v) < 0 || v > 255)
+        }
+        apm_mask_set(mask, (guint) id);
+    }
+    return TRUE;
+}
+
+gboolean
+apm_matrix_from_attrs(const GPtrArray *attrs, ApmMatrix *matrix, GError **error)
+{
+    apm_matrix_clear(matrix);
+    for (guint i = 0; i < attrs->len; i++) {
+        const ApmMdevAttr *a = g_ptr_array_index(attrs, i);
+
+        if (g_str_equal(a->name, "assign_adapter")) {
+            if (!add_ids(a->name, a->value, &matrix->adapters, error))
                 return FALSE;
+        } else if (g_str_equal(a->name, "assign_domain")) {
+            if (!add_ids(a->name, a->value, &matrix->domains, error))
+                return FALSE;
+        } else if (g_str_equal(a->name, "assign_control_domain")) {
+            if (!add_ids(a->name, a->value, &matrix->control_domains, error))
+                return FALSE;
+        } else if (g_str_equal(a->name, "ap_config")) {
+            if (apm_matrix_parse_ap_config(a->value, matrix) != 0) {
+                g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                            _("ap_config '%s' is not three masks (adapters,domains,control domains)"), a->value);
+                return FALSE;
+            }
+        } else {
+            g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                        _("Attribute '%s' is not one a vfio_ap mdev takes (assign_adapter, assign_domain, "
+                          "assign_control_domain, ap_config)"),
+                        a->name);
+            return FALSE;
+        }
     }
     return TRUE;
 }
@@ -438,23 +469,9 @@ apm_nodedev_def_validate_mdev(const ApmNodeDevDef *def, GError **error)
         return invalid(error, _("Parent '%s' is not the AP matrix device (ap_matrix)"), def->parent ? def->parent : "");
     if (!def->mdev_type || !g_str_equal(def->mdev_type, "vfio_ap-passthrough"))
         return invalid(error, _("mdev type '%s' is not vfio_ap-passthrough"), def->mdev_type ? def->mdev_type : "");
-    for (guint i = 0; i < def->attrs->len; i++) {
-        const ApmMdevAttr *attr = g_ptr_array_index(def->attrs, i);
-        gboolean known = FALSE;
+    {
+        ApmMatrix m;
 
-        for (guint k = 0; k < G_N_ELEMENTS(ap_attr_names); k++)
-            known |= g_str_equal(attr->name, ap_attr_names[k]);
-        if (!known)
-            return invalid(error,
-                           _("Attribute '%s' is not one a vfio_ap mdev takes (assign_adapter, assign_domain, "
-                             "assign_control_domain, ap_config)"),
-                           attr->name);
-        if (!valid_attr_value(attr->name, attr->value)) {
-            g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
-                        _("Attribute %s has the value '%s', which the kernel would refuse"), attr->name,
-                        attr->value);
-            return FALSE;
-        }
+        return apm_matrix_from_attrs(def->attrs, &m, error);
     }
-    return TRUE;
 }

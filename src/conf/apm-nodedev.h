@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include "apm-matrix.h"
 #include "apm-uuid.h"
 
 typedef enum {
@@ -17,6 +18,11 @@ typedef struct {
     char *name;
     char *value;
 } ApmMdevAttr;
+
+/* The matrix a list of vfio_ap mdev attributes asks for: assign_adapter, assign_domain and
+ * assign_control_domain (numbers in base 0, comma lists as ap-check reads them) and ap_config (which
+ * replaces everything). Any other attribute, or a value the kernel would refuse, is an error naming it. */
+gboolean apm_matrix_from_attrs(const GPtrArray *attrs, ApmMatrix *matrix, GError **error);
 
 /* An empty, ordered list of ApmMdevAttr that frees its entries. */
 GPtrArray *apm_mdev_attrs_new(void);

@@ -6,59 +6,10 @@
 #include "apm-i18n.h"
 #include "apm-kstrto.h"
 
-static gboolean
-add_ids(const char *attr, const char *value, ApmMask *mask, GError **error)
-{
-    g_auto(GStrv) parts = g_strsplit(value, ",", -1);
-
-    if (!parts[0]) {
-        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("Attribute %s has no value"), attr);
-        return FALSE;
-    }
-    for (guint i = 0; parts[i]; i++) {
-        guint64 id;
-
-        if (apm_kstrtoul(g_strstrip(parts[i]), 0, &id) < 0 || id > 255) {
-            g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
-                        _("Attribute %s has the value '%s', which is not an ID from 0 to 255"), attr, parts[i]);
-            return FALSE;
-        }
-        apm_mask_set(mask, (guint) id);
-    }
-    return TRUE;
-}
-
 gboolean
 apm_matrix_from_config(const ApmMdevConfig *config, ApmMatrix *matrix, GError **error)
 {
-    apm_matrix_clear(matrix);
-    for (guint i = 0; i < config->attrs->len; i++) {
-        const ApmMdevAttr *a = g_ptr_array_index(config->attrs, i);
-
-        if (g_str_equal(a->name, "assign_adapter")) {
-            if (!add_ids(a->name, a->value, &matrix->adapters, error))
-                return FALSE;
-        } else if (g_str_equal(a->name, "assign_domain")) {
-            if (!add_ids(a->name, a->value, &matrix->domains, error))
-                return FALSE;
-        } else if (g_str_equal(a->name, "assign_control_domain")) {
-            if (!add_ids(a->name, a->value, &matrix->control_domains, error))
-                return FALSE;
-        } else if (g_str_equal(a->name, "ap_config")) {
-            if (apm_matrix_parse_ap_config(a->value, matrix) != 0) {
-                g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
-                            _("ap_config '%s' is not three masks (adapters,domains,control domains)"), a->value);
-                return FALSE;
-            }
-        } else {
-            g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
-                        _("Attribute '%s' is not one a vfio_ap mdev takes (assign_adapter, assign_domain, "
-                          "assign_control_domain, ap_config)"),
-                        a->name);
-            return FALSE;
-        }
-    }
-    return TRUE;
+    return apm_matrix_from_attrs(config->attrs, matrix, error);
 }
 
 void
