@@ -241,7 +241,7 @@ ctl(Sim *sim, char **reply, const char *line)
     return TRUE;
 }
 
-static char *
+static char *G_GNUC_PRINTF(2, 0)
 ctl_checked(Sim *sim, const char *format, va_list ap)
 {
     g_autofree char *line = g_strdup_vprintf(format, ap);
@@ -302,10 +302,10 @@ assign_list(Sim *sim, const char *mdev, const char *attr, const char *list)
     }
 }
 
-char *
+void
 sim_mdev(Sim *sim, const char *uuid, const char *adapters, const char *domains, const char *cdoms)
 {
-    char *path = g_strdup_printf("devices/vfio_ap/matrix/%s", uuid);
+    g_autofree char *path = g_strdup_printf("devices/vfio_ap/matrix/%s", uuid);
     g_autofree char *value = g_strdup_printf("%s\n", uuid);
 
     g_assert_cmpint(sim_write(sim, "devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create", value),
@@ -313,7 +313,6 @@ sim_mdev(Sim *sim, const char *uuid, const char *adapters, const char *domains, 
     assign_list(sim, path, "assign_adapter", adapters);
     assign_list(sim, path, "assign_domain", domains);
     assign_list(sim, path, "assign_control_domain", cdoms);
-    return path;
 }
 
 gboolean

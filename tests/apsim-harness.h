@@ -38,9 +38,8 @@ char *sim_ctl_out(Sim *sim, const char *format, ...) G_GNUC_PRINTF(2, 3);
 /* A control request that may fail: returns TRUE on success, the reply in *reply. */
 gboolean sim_ctl_try(Sim *sim, char **reply, const char *format, ...) G_GNUC_PRINTF(3, 4);
 
-/* Creates an mdev and assigns adapters, domains and control domains (human lists, may be NULL); returns its
- * path relative to sys. */
-char *sim_mdev(Sim *sim, const char *uuid, const char *adapters, const char *domains, const char *cdoms);
+/* Creates an mdev and assigns adapters, domains and control domains (human lists, may be NULL). */
+void sim_mdev(Sim *sim, const char *uuid, const char *adapters, const char *domains, const char *cdoms);
 
 /* The path of the apsim program under test. */
 const char *sim_program(void);

@@ -181,7 +181,7 @@ static void
 test_mask_in_use_veto_ebusy(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m = sim_mdev(sim, U1, "1", "2", NULL);
+    sim_mdev(sim, U1, "1", "2", NULL);
     g_autofree char *aq_before = sim_read(sim, "bus/ap/aqmask");
 
     /* returning domain 2 to the host would take 01.0002 from the mdev */
@@ -206,11 +206,10 @@ static void
 test_mask_in_use_before_619_uses_current_mask(void)
 {
     Sim *sim = sim_start_text("[host]\nusage-domains=0-3\ndriver-override=false\n[card 00]\n[card 01]\n");
-    g_autofree char *m = NULL;
 
     assert_errno(sim_write(sim, "bus/ap/apmask", "-1"), 0);
     assert_errno(sim_write(sim, "bus/ap/aqmask", "-2,-3"), 0);
-    m = sim_mdev(sim, U1, "1", "2", NULL);
+    sim_mdev(sim, U1, "1", "2", NULL);
     /* before 6.19 the check crosses the new adapter bits with the current aqmask, which lacks domain 2 */
     assert_errno(sim_write(sim, "bus/ap/apmask", "+1"), 0);
     g_assert_false(sim_exists(sim, "devices/ap/card01/01.0000/driver_override"));
@@ -383,7 +382,7 @@ static void
 test_assign_parse_and_limits(void)
 {
     Sim *sim = sim_start("noapxa");
-    g_autofree char *m = sim_mdev(sim, U1, NULL, NULL, NULL);
+    sim_mdev(sim, U1, NULL, NULL, NULL);
 
     assert_errno(sim_write(sim, M1 "/assign_adapter", "abc"), EINVAL);
     assert_errno(sim_write(sim, M1 "/assign_adapter", "99999999999999999999"), ERANGE);
@@ -403,7 +402,7 @@ static void
 test_assign_default_owned_eaddrnotavail(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m = sim_mdev(sim, U1, "0", NULL, NULL);
+    sim_mdev(sim, U1, "0", NULL, NULL);
 
     /* 00.0001 belongs to the host (apmask bit 0 and aqmask bit 1 set) */
     assert_errno(sim_write(sim, M1 "/assign_domain", "1"), EADDRNOTAVAIL);
@@ -417,8 +416,8 @@ static void
 test_assign_shared_eaddrinuse(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m1 = sim_mdev(sim, U1, "1", "2", "2");
-    g_autofree char *m2 = sim_mdev(sim, U2, "1", NULL, "2"); /* no domain: no APQN, no conflict yet */
+    sim_mdev(sim, U1, "1", "2", "2");
+    sim_mdev(sim, U2, "1", NULL, "2"); /* no domain: no APQN, no conflict yet */
 
     assert_errno(sim_write(sim, M2 "/assign_domain", "2"), EADDRINUSE);
     assert_errno(sim_write(sim, M2 "/assign_domain", "3"), 0);
@@ -433,7 +432,7 @@ static void
 test_unassign_hot_unplugs(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m = sim_mdev(sim, U1, "0,1", "2,3", "2");
+    sim_mdev(sim, U1, "0,1", "2,3", "2");
 
     assert_read(sim, M1 "/guest_matrix", "00.0002\n00.0003\n01.0002\n01.0003\n");
     assert_errno(sim_write(sim, M1 "/unassign_adapter", "0"), 0);
@@ -450,8 +449,8 @@ static void
 test_ap_config_all_or_nothing(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m1 = sim_mdev(sim, U1, "1", "2", NULL);
-    g_autofree char *m2 = sim_mdev(sim, U2, NULL, NULL, NULL);
+    sim_mdev(sim, U1, "1", "2", NULL);
+    sim_mdev(sim, U2, NULL, NULL, NULL);
     /* adapters 0,1 domains 3 cdom 3 */
     const char *good = "0xc,0x1,0x1\n";
     const char *shared = "0x4,0x2,0x0\n";      /* 01.0002 is m1's */
@@ -472,8 +471,7 @@ test_ap_config_all_or_nothing(void)
 
     /* ENODEV for bits above the limits, checked after ownership and sharing */
     sim = sim_start("noapxa");
-    g_free(m2);
-    m2 = sim_mdev(sim, U2, NULL, NULL, NULL);
+    sim_mdev(sim, U2, NULL, NULL, NULL);
     assert_errno(sim_write(sim, M2 "/ap_config", over_max), EADDRNOTAVAIL); /* 01.0003 is the host's */
     assert_errno(sim_write(sim, "bus/ap/apmask", "0x"), 0);
     assert_errno(sim_write(sim, M2 "/ap_config", over_max), ENODEV);
@@ -485,7 +483,7 @@ static void
 test_ap_config_absent_on_older_kernels(void)
 {
     Sim *sim = sim_start_text("[host]\nusage-domains=0-3\nap-config=false\n[card 00]\n");
-    g_autofree char *m = sim_mdev(sim, U1, NULL, NULL, NULL);
+    sim_mdev(sim, U1, NULL, NULL, NULL);
 
     g_assert_false(sim_exists(sim, M1 "/ap_config"));
     assert_read(sim, "devices/vfio_ap/matrix/features", "guest_matrix hotplug\n");
@@ -498,7 +496,7 @@ static void
 test_filter_drops_whole_adapter(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m = sim_mdev(sim, U1, "0,1", "2,3", NULL);
+    sim_mdev(sim, U1, "0,1", "2,3", NULL);
 
     /* unbinding one queue of adapter 0 drops the whole adapter from the guest's view */
     assert_errno(sim_write(sim, "bus/ap/drivers/vfio_ap/unbind", "00.0003"), 0);
@@ -514,12 +512,11 @@ static void
 test_over_provisioning_and_domain_only_shadow(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m = NULL;
 
     /* adapter 5 and domain 9 are not in the host configuration; the masks must still not reserve them */
     assert_errno(sim_write(sim, "bus/ap/apmask", "-5"), 0);
     assert_errno(sim_write(sim, "bus/ap/aqmask", "-9"), 0);
-    m = sim_mdev(sim, U1, "1,5", "2,9", NULL);
+    sim_mdev(sim, U1, "1,5", "2,9", NULL);
     assert_read(sim, M1 "/matrix", "01.0002\n01.0009\n05.0002\n05.0009\n");
     assert_read(sim, M1 "/guest_matrix", "01.0002\n");
     /* domains stay in the shadow when every adapter is filtered */
@@ -532,7 +529,7 @@ static void
 test_hot_plug_into_running_guest(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m = sim_mdev(sim, U1, "1", "2", NULL);
+    sim_mdev(sim, U1, "1", "2", NULL);
     g_autofree char *apcb = NULL, *apcb2 = NULL, *apcb3 = NULL;
 
     sim_ctl(sim, "guest-start g1 mdev=" U1);
@@ -556,7 +553,7 @@ static void
 test_no_hotplug_kernel_busy(void)
 {
     Sim *sim = sim_start_text("[host]\nusage-domains=0-3\nhotplug=false\napmask=none\n[card 00]\n");
-    g_autofree char *m = sim_mdev(sim, U1, "0", "1", NULL);
+    sim_mdev(sim, U1, "0", "1", NULL);
 
     sim_ctl(sim, "guest-start g1 mdev=" U1);
     assert_errno(sim_write(sim, M1 "/assign_domain", "2"), EBUSY);
@@ -572,7 +569,7 @@ static void
 test_unbind_in_use_queue_unplugs_adapter(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m = sim_mdev(sim, U1, "0,1", "2", NULL);
+    sim_mdev(sim, U1, "0,1", "2", NULL);
     g_autofree char *apcb = NULL;
 
     sim_ctl(sim, "guest-start g1 mdev=" U1);
@@ -588,7 +585,7 @@ static void
 test_host_config_change_two_phases(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m = sim_mdev(sim, U1, "0,1", "2,3", "2");
+    sim_mdev(sim, U1, "0,1", "2,3", "2");
     g_autofree char *a1 = NULL, *a2 = NULL, *a3 = NULL;
 
     sim_ctl(sim, "guest-start g1 mdev=" U1);
@@ -614,8 +611,8 @@ static void
 test_one_mdev_per_guest_eperm(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m1 = sim_mdev(sim, U1, "1", "2", NULL);
-    g_autofree char *m2 = sim_mdev(sim, U2, "1", "3", NULL);
+    sim_mdev(sim, U1, "1", "2", NULL);
+    sim_mdev(sim, U2, "1", "3", NULL);
     g_autofree char *reply = NULL, *reply2 = NULL;
 
     sim_ctl(sim, "guest-start g1 mdev=" U1);
@@ -634,7 +631,7 @@ static void
 test_remove_relays_request_to_guest(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m = sim_mdev(sim, U1, "1", "2", NULL);
+    sim_mdev(sim, U1, "1", "2", NULL);
     g_autofree char *apcb = NULL;
 
     sim_ctl(sim, "guest-start g1 mdev=" U1);
@@ -668,7 +665,7 @@ static void
 test_remove_blocks_until_old_qemu_guest_stops(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m = sim_mdev(sim, U1, "1", "2", NULL);
+    sim_mdev(sim, U1, "1", "2", NULL);
     RemoveJob job = { sim, -1, 0 };
     GThread *thread;
 
@@ -697,7 +694,7 @@ static void
 test_pqap_only_for_guest_queues(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m = sim_mdev(sim, U1, "1", "2", NULL);
+    sim_mdev(sim, U1, "1", "2", NULL);
     g_autofree char *r1 = NULL, *r2 = NULL;
 
     sim_ctl(sim, "guest-start g1 mdev=" U1);
@@ -715,7 +712,7 @@ static void
 test_guest_workload_issues_pqap(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m = sim_mdev(sim, U1, "1", "2,3", NULL);
+    sim_mdev(sim, U1, "1", "2,3", NULL);
     g_autofree char *dump = NULL, *stats = NULL;
     g_autoptr(GRegex) re = g_regex_new("\"pqap_calls\" : ([0-9]+)", 0, 0, NULL);
     g_autoptr(GMatchInfo) match = NULL;
@@ -739,7 +736,7 @@ static void
 test_lock_statistics_count(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m = sim_mdev(sim, U1, "1", "2", NULL);
+    sim_mdev(sim, U1, "1", "2", NULL);
     g_autofree char *stats = sim_ctl_out(sim, "locks");
 
     g_assert_nonnull(strstr(stats, "\"ap_attr_mutex\""));
@@ -752,7 +749,7 @@ static void
 test_fault_injection(void)
 {
     Sim *sim = start_tiny_freed();
-    g_autofree char *m = sim_mdev(sim, U1, NULL, NULL, NULL);
+    sim_mdev(sim, U1, NULL, NULL, NULL);
 
     sim_ctl(sim, "inject assign_domain 2 EIO");
     assert_errno(sim_write(sim, M1 "/assign_domain", "2"), 0);

@@ -78,12 +78,11 @@ static Sim *
 start_with_mdevs(void)
 {
     Sim *sim = sim_start("tiny");
-    g_autofree char *m1 = NULL, *m2 = NULL;
 
     g_assert_cmpint(sim_write(sim, "bus/ap/apmask", "-1"), ==, 0);
     g_assert_cmpint(sim_write(sim, "bus/ap/aqmask", "-2,-3"), ==, 0);
-    m1 = sim_mdev(sim, U1, "1", "2", NULL);
-    m2 = sim_mdev(sim, U2, "1", "3", NULL);
+    sim_mdev(sim, U1, "1", "2", NULL);
+    sim_mdev(sim, U2, "1", "3", NULL);
     return sim;
 }
 

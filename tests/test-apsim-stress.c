@@ -333,7 +333,7 @@ test_stress(void)
     GThread *threads[WRITERS + 4];
 
     for (guint i = 0; i < MDEVS; i++) {
-        g_autofree char *m = sim_mdev(sim, uuids[i], NULL, NULL, NULL);
+        sim_mdev(sim, uuids[i], NULL, NULL, NULL);
     }
     s.sim = sim;
     s.report = g_string_new(NULL);

@@ -123,6 +123,22 @@ test_bad_case(gconstpointer data)
         g_error("'%s' does not say '%s'", error->message, c->validate);
 }
 
+/* found by fuzz-nodedev: a repeated element leaked the first value; the last one counts */
+static void
+test_repeated_elements(void)
+{
+    const char *xml = "<device><name>a</name><name>ap_card07</name><parent>x</parent><parent>computer</parent>"
+                      "<driver><name>x</name><name>cex4card</name></driver><capability type='ap_card'>"
+                      "<ap-adapter>7</ap-adapter></capability></device>";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ApmNodeDevDef) def = apm_nodedev_def_parse(xml, strlen(xml), &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpstr(def->name, ==, "ap_card07");
+    g_assert_cmpstr(def->parent, ==, "computer");
+    g_assert_cmpstr(def->driver, ==, "cex4card");
+}
+
 static void
 test_ten_megabytes_refused(void)
 {
@@ -201,6 +217,7 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &bad_cases[i], test_bad_case);
     }
     g_test_add_func("/conf/nodedev/refused/ten-megabytes", test_ten_megabytes_refused);
+    g_test_add_func("/conf/nodedev/repeated-elements-last-counts-no-leak", test_repeated_elements);
     g_test_add_func("/conf/mdevctl/file-layout-byte-for-byte", test_mdevctl_json);
     g_test_add_func("/conf/mdevctl/refused-as-mdevctl-refuses", test_mdevctl_json_refused);
     return g_test_run();

@@ -13,7 +13,6 @@ static void
 test_z16_snapshot(void)
 {
     Sim *sim = sim_start("z16");
-    g_autofree char *m = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(ApmHost) host = NULL;
     g_autoptr(ApmMdevConfig) def = apm_mdev_config_new("vfio_ap-passthrough", TRUE);
@@ -24,7 +23,7 @@ test_z16_snapshot(void)
 
     g_assert_cmpint(sim_write(sim, "bus/ap/apmask", "-5,-6"), ==, 0);
     g_assert_cmpint(sim_write(sim, "bus/ap/aqmask", "-0x47,-0x48"), ==, 0);
-    m = sim_mdev(sim, U1, "5,6", "0x47,0x48", "0x47");
+    sim_mdev(sim, U1, "5,6", "0x47,0x48", "0x47");
     sim_ctl(sim, "guest-start vm1 mdev=" U1);
     g_assert_true(apm_uuid_parse(U2, &u2));
     apm_mdev_config_add_attr(def, "assign_adapter", "5");

@@ -103,7 +103,7 @@ static void
 test_refusals_name_apqn_and_owner(void)
 {
     Sim *sim = tiny_freed();
-    g_autofree char *m = sim_mdev(sim, U1, "1", "2", NULL);
+    sim_mdev(sim, U1, "1", "2", NULL);
     g_autoptr(ApmMdevConfig) c = config(FALSE, "0,1", "1,2", NULL);
     g_autoptr(ApmPlan) p = plan(sim, U2, c);
     g_autoptr(GError) error = NULL;
@@ -275,10 +275,10 @@ test_exec_race_names_the_new_owner(void)
     g_autoptr(ApmMdevConfig) c = config(FALSE, "1", "3", NULL);
     g_autoptr(ApmPlan) p = plan(sim, U2, c);
     g_autoptr(GError) error = NULL;
-    g_autofree char *m = NULL, *before = NULL, *after = NULL;
+    g_autofree char *before = NULL, *after = NULL;
 
     g_assert_cmpuint(p->refusals->len, ==, 0);
-    m = sim_mdev(sim, U1, "1", "3", NULL); /* someone else was quicker */
+    sim_mdev(sim, U1, "1", "3", NULL); /* someone else was quicker */
     before = sim_ctl_out(sim, "dump");
     g_assert_false(run(sim, p, 1000, NULL, &error));
     g_assert_nonnull(strstr(error->message, "APQN 01.0003 is assigned to mdev " U1));

@@ -30,7 +30,7 @@ test_write_read_list_remove(void)
     char *root = apm_test_tmpdir_new();
     g_autoptr(GError) error = NULL;
     g_autoptr(ApmMdevConfig) c1 = sample("5"), back = NULL;
-    g_autoptr(GPtrArray) defs = NULL, problems = NULL, entries = NULL;
+    g_autoptr(GPtrArray) defs = NULL, problems = NULL;
     g_autofree char *path = g_build_filename(root, "etc/mdevctl.d/matrix", U1, NULL);
     g_autofree char *text = NULL, *expected = apm_mdev_config_format(c1);
     ApmUuid u1, u2;
@@ -136,6 +136,7 @@ test_sigkill_leaves_no_torn_file(void)
             g_autoptr(GPtrArray) defs = apm_store_list(root, &problems, &error);
 
             g_assert_no_error(error);
+            g_assert_nonnull(defs);
             if (problems->len)
                 g_error("round %d: %s", round, (char *) g_ptr_array_index(problems, 0));
         }

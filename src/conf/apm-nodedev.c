@@ -277,6 +277,7 @@ parse_capability(ApmNodeDevDef *def, xmlNode *cap, GError **error)
                 }
             }
         } else if (is(n, "type")) {
+            g_free(def->mdev_type); /* a repeated element: the last one counts */
             def->mdev_type = prop(n, "id");
             if (!def->mdev_type)
                 return invalid(error, "%s", _("<type> of an mdev needs an id attribute"));
@@ -286,6 +287,7 @@ parse_capability(ApmNodeDevDef *def, xmlNode *cap, GError **error)
                 return invalid(error, _("<uuid> '%s' is not a UUID"), text);
             def->has_uuid = TRUE;
         } else if (is(n, "parent_addr")) {
+            g_free(def->parent_addr); /* a repeated element: the last one counts */
             def->parent_addr = node_text(n);
         } else if (is(n, "iommuGroup")) {
             g_autofree char *number = prop(n, "number");
@@ -353,15 +355,21 @@ apm_nodedev_def_parse(const char *xml, gsize length, GError **error)
         if (n->type != XML_ELEMENT_NODE)
             continue;
         if (is(n, "name")) {
+            g_free(def->name); /* a repeated element: the last one counts */
             def->name = node_text(n);
         } else if (is(n, "path")) {
+            g_free(def->path); /* a repeated element: the last one counts */
             def->path = node_text(n);
         } else if (is(n, "parent")) {
+            g_free(def->parent); /* a repeated element: the last one counts */
             def->parent = node_text(n);
         } else if (is(n, "driver")) {
-            for (xmlNode *d = n->children; d; d = d->next)
-                if (is(d, "name"))
+            for (xmlNode *d = n->children; d; d = d->next) {
+                if (is(d, "name")) {
+                    g_free(def->driver);
                     def->driver = node_text(d);
+                }
+            }
         } else if (is(n, "capability")) {
             g_autofree char *type = prop(n, "type");
 

@@ -100,7 +100,6 @@ compare_defs(gconstpointer a, gconstpointer b)
 GPtrArray *
 apm_store_list(const char *root, GPtrArray **problems, GError **error)
 {
-    g_autofree char *dir = apm_root_path(root, APM_STORE_DIR);
     g_autoptr(GError) local = NULL;
     g_autoptr(GPtrArray) names = apm_sysfs_list(root, APM_STORE_DIR, &local);
     GPtrArray *defs = g_ptr_array_new_with_free_func((GDestroyNotify) apm_stored_def_free);
