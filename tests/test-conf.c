@@ -188,6 +188,11 @@ test_mdevctl_json_refused(void)
         { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[{\"a\":\"1\",\"b\":\"2\"}]}", "exactly one" },
         { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[{\"a\":1}]}", "must be a string" },
         { "{\"mdev_type\":", "not valid JSON" },
+        /* found by fuzz-mdevctl: json-glib reads "\615" as an octal escape, JSON and mdevctl do not */
+        { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[{\"assign_]\":\"\\615\"}]}", "escape JSON does not have" },
+        { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[{\"a\":\"x\ty\"}]}", "control character" },
+        { "{\"mdev_type\":\"t\xff\",\"start\":\"auto\"}", "not UTF-8" },
+        { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[{\"a\":\"\\ud800\"}]}", "not valid JSON" },
     };
 
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {

@@ -3,6 +3,7 @@
 #include "apm-mdevctl.h"
 
 #include <json-glib/json-glib.h>
+#include <string.h>
 
 #include "apm-error.h"
 #include "apm-i18n.h"
@@ -46,9 +47,65 @@ string_member(JsonObject *o, const char *key)
 {
     JsonNode *n = json_object_get_member(o, key);
 
+    const char *text;
+
     if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
         return NULL;
-    return json_node_get_string(n);
+    text = json_node_get_string(n);
+    /* a lone surrogate escape ("\ud800") decodes to no valid UTF-8 */
+    return text && g_utf8_validate(text, -1, NULL) ? text : NULL;
+}
+
+/* json-glib's scanner takes more than JSON does (octal escapes like "\615", raw control characters in strings),
+ * and mdevctl's serde_json refuses those files. Check the text as JSON defines it before json-glib sees it, so that
+ * what is accepted here is what mdevctl accepts and always formats back to the same config. */
+static gboolean
+json_text_is_strict(const char *json, gsize length, GError **error)
+{
+    gboolean in_string = FALSE;
+
+    if (!g_utf8_validate_len(json, length, NULL)) {
+        refuse(error, _("The mdev config is not valid JSON: it is not UTF-8 text"));
+        return FALSE;
+    }
+    for (gsize i = 0; i < length; i++) {
+        guchar c = (guchar) json[i];
+
+        if (!in_string) {
+            if (c == '"')
+                in_string = TRUE;
+            else if (c == '\\' || c == '\0')
+                goto bad;
+            continue;
+        }
+        if (c == '"') {
+            in_string = FALSE;
+        } else if (c < 0x20) {
+            goto bad;
+        } else if (c == '\\') {
+            if (++i >= length)
+                goto bad;
+            switch (json[i]) {
+            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+                break;
+            case 'u':
+                if (i + 4 >= length)
+                    goto bad;
+                for (int k = 1; k <= 4; k++)
+                    if (!g_ascii_isxdigit(json[i + k]))
+                        goto bad;
+                i += 4;
+                break;
+            default:
+                goto bad;
+            }
+        }
+    }
+    return TRUE;
+
+ bad:
+    refuse(error, _("The mdev config is not valid JSON: a string holds a control character or an escape JSON does not have"));
+    return FALSE;
 }
 
 ApmMdevConfig *
@@ -61,6 +118,10 @@ apm_mdev_config_parse(const char *json, gssize length, GError **error)
     JsonObject *o;
     const char *type, *start;
 
+    if (length < 0)
+        length = (gssize) strlen(json);
+    if (!json_text_is_strict(json, (gsize) length, error))
+        return NULL;
     if (!json_parser_load_from_data(parser, json, length, &local)) {
         g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The mdev config is not valid JSON: %s"), local->message);
         return NULL;
