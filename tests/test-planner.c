@@ -262,7 +262,7 @@ test_exec_fault_leaves_host_as_before(void)
     g_assert_false(run(sim, p, 1000, NULL, &error));
     g_assert_error(error, APM_ERROR, APM_ERROR_CONFLICT);
     g_assert_nonnull(strstr(error->message, "assign_domain=0x01"));
-    g_assert_nonnull(strstr(error->message, "Nothing was left behind"));
+    g_assert_nonnull(strstr(error->message, "Everything it had written was taken back"));
     after = sim_ctl_out(sim, "dump");
     g_assert_cmpstr(after, ==, before);
     sim_stop(sim);

@@ -19,6 +19,19 @@ void
 apm_exec_options_init(ApmExecOptions *options)
 {
     options->lock_timeout_ms = 100 * 1000;
+    options->lock_held = FALSE;
+}
+
+ApmLockfile *
+apm_exec_lock(const char *root, const ApmExecOptions *options, GError **error)
+{
+    g_autofree char *lock_path = apm_lockfile_host_config_path(root);
+    ApmLockfileOptions lock_options;
+
+    apm_lockfile_options_init(&lock_options);
+    lock_options.timeout_ms = options->lock_timeout_ms;
+    lock_options.lockdep_class = &apm_class_host_config_lock;
+    return apm_lockfile_acquire(lock_path, getpid(), &lock_options, error);
 }
 
 static char *
@@ -47,11 +60,14 @@ explain(const char *root, const ApmPlan *plan, const ApmWrite *w, int err)
         apm_apqn_iter_init(&iter, &plan->matrix.adapters, &plan->matrix.domains);
         while (host && apm_apqn_iter_next(&iter, &apqn)) {
             const ApmMdevInfo *owner = apm_host_mdev_for_apqn(host, apqn);
-            char name[APM_APQN_TEXT_LEN + 1], uuid[APM_UUID_TEXT_LEN + 1];
+            char name[APM_APQN_TEXT_LEN + 1];
 
-            if (owner && !apm_uuid_equal(&owner->uuid, &plan->uuid))
-                g_string_append_printf(who, _("%sAPQN %s is assigned to mdev %s"), who->len ? "; " : "",
-                                       apm_apqn_format(apqn, name), apm_uuid_format(&owner->uuid, uuid));
+            if (owner && !apm_uuid_equal(&owner->uuid, &plan->uuid)) {
+                g_autofree char *holder = apm_plan_describe_owner(owner);
+
+                g_string_append_printf(who, _("%sAPQN %s is assigned to %s"), who->len ? "; " : "",
+                                       apm_apqn_format(apqn, name), holder);
+            }
         }
         if (!who->len)
             g_string_append(who, _("another mdev took one of its APQNs"));
@@ -82,7 +98,7 @@ compare(const char *root, const ApmPlan *plan, GPtrArray *differences)
 
     apm_uuid_format(&plan->uuid, uuid);
     if (!m) {
-        g_ptr_array_add(differences, g_strdup_printf(_("mdev %s cannot be read back after its start"), uuid));
+        g_ptr_array_add(differences, g_strdup_printf(_("mdev %s cannot be read back"), uuid));
         return;
     }
     if (!apm_matrix_equal(&m->matrix, &plan->matrix)) {
@@ -104,12 +120,64 @@ compare(const char *root, const ApmPlan *plan, GPtrArray *differences)
     }
 }
 
-gboolean
-apm_exec_start(const char *root, const ApmPlan *plan, const ApmExecOptions *options, GPtrArray *differences,
-               GError **error)
+static const char *
+kind_words(ApmPlanKind kind)
 {
-    g_autofree char *lock_path = apm_lockfile_host_config_path(root);
-    ApmLockfileOptions lock_options;
+    switch (kind) {
+    case APM_PLAN_START:
+        return _("Starting");
+    case APM_PLAN_UPDATE_LIVE:
+        return _("Updating");
+    case APM_PLAN_STOP:
+        return _("Stopping");
+    case APM_PLAN_DEFINE:
+    default:
+        return _("Changing");
+    }
+}
+
+/* Takes back the writes made so far, last first; a start is taken back by removing the mdev it created. */
+static gboolean
+undo(const char *root, const ApmPlan *plan, guint done, gboolean created)
+{
+    char uuid[APM_UUID_TEXT_LEN + 1];
+    gboolean ok = TRUE;
+
+    apm_uuid_format(&plan->uuid, uuid);
+    if (created) {
+        g_autofree char *remove = g_strdup_printf("/sys/devices/vfio_ap/matrix/%s/remove", uuid);
+
+        return apm_sysfs_write(root, remove, "1\n", NULL);
+    }
+    while (done-- > 0) {
+        const ApmWrite *w = g_ptr_array_index(plan->writes, done);
+        g_autofree char *path = NULL;
+
+        if (!w->undo_attr) {
+            ok = FALSE;
+            continue;
+        }
+        path = g_strdup_printf("/sys/devices/vfio_ap/matrix/%s/%s", uuid, w->undo_attr);
+        ok &= apm_sysfs_write(root, path, w->undo_value, NULL);
+    }
+    return ok;
+}
+
+static void
+compare_stopped(const char *root, const ApmPlan *plan, GPtrArray *differences)
+{
+    g_autoptr(ApmHost) host = apm_host_read(root, NULL);
+    char uuid[APM_UUID_TEXT_LEN + 1];
+
+    if (host && apm_host_mdev(host, &plan->uuid))
+        g_ptr_array_add(differences, g_strdup_printf(_("mdev %s is still there after its removal"),
+                                                     apm_uuid_format(&plan->uuid, uuid)));
+}
+
+gboolean
+apm_exec_plan(const char *root, const ApmPlan *plan, const ApmExecOptions *options, GPtrArray *differences,
+              GError **error)
+{
     ApmExecOptions defaults;
     g_autoptr(ApmLockfile) lock = NULL;
     gboolean created = FALSE;
@@ -121,12 +189,11 @@ apm_exec_start(const char *root, const ApmPlan *plan, const ApmExecOptions *opti
         apm_exec_options_init(&defaults);
         options = &defaults;
     }
-    apm_lockfile_options_init(&lock_options);
-    lock_options.timeout_ms = options->lock_timeout_ms;
-    lock_options.lockdep_class = &apm_class_host_config_lock;
-    lock = apm_lockfile_acquire(lock_path, getpid(), &lock_options, error);
-    if (!lock)
-        return FALSE;
+    if (!options->lock_held) {
+        lock = apm_exec_lock(root, options, error);
+        if (!lock)
+            return FALSE;
+    }
 
     for (done = 0; done < plan->writes->len; done++) {
         const ApmWrite *w = g_ptr_array_index(plan->writes, done);
@@ -141,25 +208,34 @@ apm_exec_start(const char *root, const ApmPlan *plan, const ApmExecOptions *opti
             g_autofree char *why = explain(root, plan, w, apm_error_errno(local));
             g_autofree char *value = g_strchomp(g_strdup(w->value));
             char uuid[APM_UUID_TEXT_LEN + 1];
-            gboolean undone = TRUE;
+            gboolean undone = undo(root, plan, done, created);
 
             apm_uuid_format(&plan->uuid, uuid);
-            if (created) {
-                g_autofree char *remove = g_strdup_printf("/sys/devices/vfio_ap/matrix/%s/remove", uuid);
-
-                undone = apm_sysfs_write(root, remove, "1\n", NULL);
-            }
+            g_strdelimit(value, "\n", ' ');
             g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT,
-                        undone ? _("Starting mdev %s failed at %s=%s: %s. Nothing was left behind.")
-                               : _("Starting mdev %s failed at %s=%s: %s. Removing the half-made mdev failed too; "
-                                   "remove it by hand."),
-                        uuid, w->attr, value, why);
+                        undone ? _("%s mdev %s failed at %s=%s: %s. Everything it had written was taken back.")
+                               : _("%s mdev %s failed at %s=%s: %s. Taking back what it had written failed too; "
+                                   "check the mdev with apmatrix nodedev-dumpxml."),
+                        kind_words(plan->kind), uuid, w->attr, value, why);
         }
-        apm_lockfile_release(g_steal_pointer(&lock), NULL);
+        if (lock)
+            apm_lockfile_release(g_steal_pointer(&lock), NULL);
         return FALSE;
     }
-    apm_lockfile_release(g_steal_pointer(&lock), NULL);
-    if (differences)
-        compare(root, plan, differences);
+    if (lock)
+        apm_lockfile_release(g_steal_pointer(&lock), NULL);
+    if (differences) {
+        if (plan->kind == APM_PLAN_STOP)
+            compare_stopped(root, plan, differences);
+        else if (plan->writes->len)
+            compare(root, plan, differences);
+    }
     return TRUE;
+}
+
+gboolean
+apm_exec_start(const char *root, const ApmPlan *plan, const ApmExecOptions *options, GPtrArray *differences,
+               GError **error)
+{
+    return apm_exec_plan(root, plan, options, differences, error);
 }

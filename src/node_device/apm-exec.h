@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "apm-lock.h"
+#include "apm-lockfile.h"
 #include "apm-planner.h"
 
 /* The host config lock's class: first in the product's lock order (DESIGN.md "Lock-safe order"). */
@@ -11,14 +12,21 @@ extern const ApmLockClass apm_class_host_config_lock;
 
 typedef struct {
     guint lock_timeout_ms;   /* how long to wait for the s390apconfig lock (default 100 s, as s390-tools) */
+    gboolean lock_held;      /* the caller holds the lock already (it planned under it) */
 } ApmExecOptions;
 
 void apm_exec_options_init(ApmExecOptions *options);
+
+/* Takes the host config lock (s390apconfig, for this process) with the options' timeout. */
+ApmLockfile *apm_exec_lock(const char *root, const ApmExecOptions *options, GError **error);
 
 /* Executes a start plan: takes the s390apconfig lock, refuses a plan with refusals, writes in order. When a
  * write fails, the writes already made are undone (the mdev this plan created is removed again) so the host
  * ends as it began, and the kernel's errno is put into words (an APQN taken in the meantime is named with its
  * owner). Afterwards the mdev is read back: differences from the plan's matrix and predicted guest matrix are
  * added to differences (sentences), never ignored. */
+/* Executes any plan the same way (start, live update, stop); a live update is taken back write by write. */
+gboolean apm_exec_plan(const char *root, const ApmPlan *plan, const ApmExecOptions *options, GPtrArray *differences,
+                       GError **error);
 gboolean apm_exec_start(const char *root, const ApmPlan *plan, const ApmExecOptions *options, GPtrArray *differences,
                         GError **error);

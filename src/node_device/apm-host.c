@@ -3,6 +3,10 @@
 #include "apm-host.h"
 
 #include <errno.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
 
 #include "apm-error.h"
 #include "apm-i18n.h"
@@ -50,11 +54,13 @@ read_mask(Reader *r, const char *path, ApmMask *out)
 }
 
 static ApmDriver
-driver_of(Reader *r, const char *devpath)
+driver_of(Reader *r, const char *devpath, char **name_out)
 {
     g_autofree char *link = g_strconcat(devpath, "/driver", NULL);
     g_autofree char *name = apm_sysfs_read_link_name(r->host->root, link, NULL);
 
+    if (name_out)
+        *name_out = g_strdup(name);
     if (!name)
         return APM_DRIVER_NONE;
     if (g_str_equal(name, "vfio_ap"))
@@ -69,6 +75,7 @@ card_free(ApmCardInfo *c)
 {
     g_free(c->type);
     g_free(c->mode);
+    g_free(c->driver);
     g_free(c);
 }
 
@@ -76,6 +83,7 @@ static void
 queue_free(ApmQueueInfo *q)
 {
     g_free(q->status);
+    g_free(q->driver_name);
     g_free(q);
 }
 
@@ -102,7 +110,7 @@ read_queue(Reader *r, guint card, const char *name)
         queue_free(q);
         return;
     }
-    q->driver = driver_of(r, dev);
+    q->driver = driver_of(r, dev, &q->driver_name);
     if (q->driver == APM_DRIVER_ZCRYPT) {
         g_autofree char *online = NULL;
 
@@ -132,6 +140,7 @@ read_card(Reader *r, const char *name)
     g_autoptr(GPtrArray) entries = NULL;
 
     c->id = g_ascii_xdigit_value(name[4]) << 4 | g_ascii_xdigit_value(name[5]);
+    driver_of(r, dev, &c->driver);
     read_uint(r, p_hwtype, &c->hwtype);
     c->type = read_attr(r, p_type, FALSE);
     uevent = read_attr(r, p_uevent, FALSE);
@@ -176,10 +185,142 @@ read_mdev(Reader *r, const char *name)
         (cdoms && !apm_matrix_parse_control_domains(cdoms, &m->matrix.control_domains, &error)))
         g_ptr_array_add(r->host->problems, g_strdup_printf("%s: %s", dev, error->message));
     m->has_ap_config = apm_sysfs_exists(r->host->root, p_ap_config);
+    driver_of(r, dev, &m->driver);
     group = apm_sysfs_read_link_name(r->host->root, p_group, NULL);
     if (group)
         m->iommu_group = atoi(group);
     g_ptr_array_add(r->host->mdevs, m);
+}
+
+static void
+mdev_free(ApmMdevInfo *m)
+{
+    g_free(m->guest);
+    g_free(m->driver);
+    g_free(m);
+}
+
+gboolean
+apm_host_parse_udev_masks(const char *rules, ApmMask *apmask, ApmMask *aqmask)
+{
+    g_auto(GStrv) lines = g_strsplit(rules, "\n", -1);
+    gboolean ok = TRUE;
+
+    for (guint i = 0; lines[i]; i++) {
+        const char *line = lines[i];
+        const char *names[] = { "apmask}", "aqmask}" };
+        ApmMask *masks[] = { apmask, aqmask };
+
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (*line == '#')
+            continue;
+        for (guint k = 0; k < 2; k++) {
+            const char *at = line;
+
+            /* ATTR{../../bus/ap/apmask}="0x..." (an assignment: one '=', not '==') */
+            while ((at = strstr(at, "ATTR{"))) {
+                const char *close = strchr(at, '}');
+                g_autofree char *value = NULL;
+                const char *q;
+
+                at += 5;
+                if (!close || close - at < 6 || strncmp(close - 6, names[k], 7) != 0 || close[1] != '=' ||
+                    close[2] != '"')
+                    continue;
+                q = strchr(close + 3, '"');
+                if (!q)
+                    return FALSE;
+                value = g_strndup(close + 3, (gsize) (q - close - 3));
+                if (apm_mask_parse_kernel(value, masks[k], masks[k]) != 0)
+                    ok = FALSE;
+            }
+        }
+    }
+    return ok;
+}
+
+static void
+read_persistent_masks(Reader *r)
+{
+    static const char *const rules_path = "/etc/udev/rules.d/41-ap.rules";
+    g_autofree char *text = NULL;
+    g_autoptr(GError) error = NULL;
+
+    r->host->persistent_apmask = r->host->apmask;
+    r->host->persistent_aqmask = r->host->aqmask;
+    if (!apm_sysfs_exists(r->host->root, rules_path))
+        return; /* ap-check's rule: without the rules file the live masks are what the host boots with */
+    if (!apm_sysfs_read(r->host->root, rules_path, &text, NULL, &error)) {
+        g_ptr_array_add(r->host->problems, g_strdup(error->message));
+        return;
+    }
+    r->host->files_read++;
+    if (!apm_host_parse_udev_masks(text, &r->host->persistent_apmask, &r->host->persistent_aqmask))
+        g_ptr_array_add(r->host->problems,
+                        g_strdup_printf(_("%s: a mask is not in the kernel's form; the live masks stand in"), rules_path));
+    r->host->persistent_masks_from = g_strdup(rules_path);
+}
+
+/* libvirt's status file of a running guest (/run/libvirt/qemu/NAME.xml): its name and the mdevs it uses */
+static void
+read_guest_status(ApmHost *host, const char *file)
+{
+    g_autofree char *path = g_strconcat("/run/libvirt/qemu/", file, NULL);
+    g_autofree char *text = NULL;
+    gsize length = 0;
+    xmlDocPtr doc;
+    xmlXPathContextPtr ctx;
+    xmlXPathObjectPtr name = NULL, uuids = NULL;
+
+    if (!apm_sysfs_read(host->root, path, &text, &length, NULL) || length > 16 * 1024 * 1024)
+        return;
+    host->files_read++;
+    doc = xmlReadMemory(text, (int) length, file, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc)
+        return;
+    ctx = xmlXPathNewContext(doc);
+    if (ctx) {
+        name = xmlXPathEvalExpression((const xmlChar *) "string(/domstatus/domain/name)", ctx);
+        uuids = xmlXPathEvalExpression(
+            (const xmlChar *) "/domstatus/domain/devices/hostdev[@type='mdev']/source/address/@uuid", ctx);
+    }
+    if (name && name->stringval && *name->stringval && uuids && uuids->nodesetval) {
+        for (int i = 0; i < uuids->nodesetval->nodeNr; i++) {
+            xmlChar *value = xmlNodeGetContent(uuids->nodesetval->nodeTab[i]);
+            ApmUuid uuid;
+
+            if (value && apm_uuid_parse((const char *) value, &uuid)) {
+                for (guint k = 0; k < host->mdevs->len; k++) {
+                    ApmMdevInfo *m = g_ptr_array_index(host->mdevs, k);
+
+                    if (apm_uuid_equal(&m->uuid, &uuid) && !m->guest)
+                        m->guest = g_strdup((const char *) name->stringval);
+                }
+            }
+            xmlFree(value);
+        }
+    }
+    xmlXPathFreeObject(name);
+    xmlXPathFreeObject(uuids);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+}
+
+static void
+read_guests(ApmHost *host)
+{
+    g_autoptr(GPtrArray) files = NULL;
+
+    if (!host->mdevs->len || !apm_sysfs_exists(host->root, "/run/libvirt/qemu"))
+        return;
+    files = apm_sysfs_list(host->root, "/run/libvirt/qemu", NULL);
+    for (guint i = 0; files && i < files->len; i++) {
+        const char *file = g_ptr_array_index(files, i);
+
+        if (g_str_has_suffix(file, ".xml"))
+            read_guest_status(host, file);
+    }
 }
 
 ApmHost *
@@ -195,7 +336,7 @@ apm_host_read(const char *root, GError **error)
     host->cards = g_ptr_array_new_with_free_func((GDestroyNotify) card_free);
     host->queues = g_ptr_array_new_with_free_func((GDestroyNotify) queue_free);
     host->queue_index = g_new0(ApmQueueInfo *, 256 * 256);
-    host->mdevs = g_ptr_array_new_with_free_func(g_free);
+    host->mdevs = g_ptr_array_new_with_free_func((GDestroyNotify) mdev_free);
     host->problems = g_ptr_array_new_with_free_func(g_free);
     if (!apm_sysfs_exists(host->root, "/")) {
         g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND, _("The host root %s does not exist"), host->root);
@@ -235,6 +376,8 @@ apm_host_read(const char *root, GError **error)
     } else {
         host->matrix_features = g_new0(char *, 1);
     }
+    read_persistent_masks(&r);
+    read_guests(host);
     {
         GPtrArray *store_problems = NULL;
 
@@ -258,6 +401,7 @@ apm_host_free(ApmHost *host)
     if (!host)
         return;
     g_free(host->root);
+    g_free(host->persistent_masks_from);
     g_strfreev(host->bus_features);
     g_strfreev(host->matrix_features);
     g_clear_pointer(&host->cards, g_ptr_array_unref);

@@ -23,11 +23,13 @@ typedef struct {
     gboolean config;
     gboolean online;
     gboolean chkstop;
+    char *driver;   /* bound driver's name ("cex4card"), or NULL */
 } ApmCardInfo;
 
 typedef struct {
     ApmApqn apqn;
     ApmDriver driver;
+    char *driver_name; /* "cex4queue", "vfio_ap", or NULL */
     gboolean online;  /* zcrypt queues */
     char *status;     /* vfio_ap queues: "in use", "assigned", "unassigned" */
 } ApmQueueInfo;
@@ -38,6 +40,8 @@ typedef struct {
     ApmMatrix guest_matrix; /* guest_matrix (adapters and domains only) */
     gboolean has_ap_config;
     int iommu_group;        /* -1 when unknown */
+    char *driver;           /* "vfio_ap_mdev", or NULL */
+    char *guest;            /* the libvirt guest running with it (from libvirt's status files), or NULL */
 } ApmMdevInfo;
 
 typedef struct {
@@ -57,6 +61,9 @@ typedef struct {
     guint available_instances;
     GPtrArray *mdevs;         /* ApmMdevInfo, by UUID */
     GPtrArray *definitions;   /* ApmStoredDef */
+    ApmMask persistent_apmask; /* the masks the host boots with: 41-ap.rules as chzdev writes it, else the live */
+    ApmMask persistent_aqmask;
+    char *persistent_masks_from; /* "/etc/udev/rules.d/41-ap.rules", or NULL when the live masks stand in */
     GPtrArray *problems;      /* what could not be read, in words */
     guint files_read;         /* sysfs files read for this snapshot */
 } ApmHost;
@@ -70,5 +77,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApmHost, apm_host_free)
 gboolean apm_host_has_feature(const ApmHost *host, const char *feature);
 const ApmQueueInfo *apm_host_queue(const ApmHost *host, ApmApqn apqn);
 const ApmMdevInfo *apm_host_mdev(const ApmHost *host, const ApmUuid *uuid);
+/* The persistent masks of a 41-ap.rules text (the ATTR{...apmask}= and ATTR{...aqmask}= assignments chzdev
+ * writes); a mask the text does not set keeps the value passed in. FALSE when a mask value is not the kernel's
+ * absolute form. */
+gboolean apm_host_parse_udev_masks(const char *rules, ApmMask *apmask, ApmMask *aqmask);
 /* The mdev whose matrix holds the APQN, or NULL. */
 const ApmMdevInfo *apm_host_mdev_for_apqn(const ApmHost *host, ApmApqn apqn);

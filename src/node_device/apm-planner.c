@@ -28,17 +28,38 @@ write_free(ApmWrite *w)
 {
     g_free(w->attr);
     g_free(w->value);
+    g_free(w->undo_attr);
+    g_free(w->undo_value);
     g_free(w);
 }
 
 static void
-add_write(ApmPlan *plan, const char *attr, char *value)
+add_write_undo(ApmPlan *plan, const char *attr, char *value, const char *undo_attr, char *undo_value)
 {
     ApmWrite *w = g_new0(ApmWrite, 1);
 
     w->attr = g_strdup(attr);
     w->value = value;
+    w->undo_attr = g_strdup(undo_attr);
+    w->undo_value = undo_value;
     g_ptr_array_add(plan->writes, w);
+}
+
+static void
+add_write(ApmPlan *plan, const char *attr, char *value)
+{
+    add_write_undo(plan, attr, value, NULL, NULL);
+}
+
+char *
+apm_plan_describe_owner(const ApmMdevInfo *mdev)
+{
+    char uuid[APM_UUID_TEXT_LEN + 1];
+
+    apm_uuid_format(&mdev->uuid, uuid);
+    if (mdev->guest)
+        return g_strdup_printf(_("mdev %s (used by guest %s)"), uuid, mdev->guest);
+    return g_strdup_printf(_("mdev %s"), uuid);
 }
 
 static void G_GNUC_PRINTF(2, 3)
@@ -103,16 +124,45 @@ check_apqns(ApmPlan *plan, const ApmHost *host, const ApmUuid *self)
 
         apm_apqn_format(apqn, name);
         if (owner && !apm_uuid_equal(&owner->uuid, self)) {
-            char uuid[APM_UUID_TEXT_LEN + 1];
+            g_autofree char *who = apm_plan_describe_owner(owner);
 
-            refuse(plan, _("APQN %s is already assigned to mdev %s; unassign it there first"), name,
-                   apm_uuid_format(&owner->uuid, uuid));
+            refuse(plan, _("APQN %s is already assigned to %s; unassign it there first"), name, who);
         } else if (apm_mask_test(&host->apmask, apqn.adapter) && apm_mask_test(&host->aqmask, apqn.domain)) {
             refuse(plan,
                    _("APQN %s is reserved for the host's default crypto drivers by apmask and aqmask; free it for vfio_ap "
                      "with chzdev -t ap apmask=-%u (or aqmask=-%u)"),
                    name, apqn.adapter, apqn.domain);
         }
+    }
+}
+
+/* ap-check's rule for autostart definitions: what the host boots with must leave the APQNs to vfio_ap */
+static void
+check_persistent_masks(ApmPlan *plan, const ApmHost *host)
+{
+    ApmApqnIter iter;
+    ApmApqn apqn;
+
+    apm_apqn_iter_init(&iter, &plan->matrix.adapters, &plan->matrix.domains);
+    while (apm_apqn_iter_next(&iter, &apqn)) {
+        char name[APM_APQN_TEXT_LEN + 1];
+
+        if (!apm_mask_test(&host->persistent_apmask, apqn.adapter) ||
+            !apm_mask_test(&host->persistent_aqmask, apqn.domain))
+            continue;
+        apm_apqn_format(apqn, name);
+        if (host->persistent_masks_from)
+            refuse(plan,
+                   _("APQN %s is kept for the host's default crypto drivers by the persistent masks in %s, so an "
+                     "autostart mdev cannot have it after a reboot; free it with chzdev -t ap --persistent "
+                     "apmask=-%u (or aqmask=-%u)"),
+                   name, host->persistent_masks_from, apqn.adapter, apqn.domain);
+        else
+            refuse(plan,
+                   _("APQN %s is kept for the host's default crypto drivers by apmask and aqmask, and no "
+                     "41-ap.rules changes that at boot, so an autostart mdev cannot have it; free it with chzdev -t "
+                     "ap apmask=-%u (or aqmask=-%u)"),
+                   name, apqn.adapter, apqn.domain);
     }
 }
 
@@ -199,7 +249,8 @@ plan_writes(ApmPlan *plan, const ApmHost *host)
 {
     char uuid[APM_UUID_TEXT_LEN + 1];
 
-    add_write(plan, "create", g_strdup_printf("%s\n", apm_uuid_format(&plan->uuid, uuid)));
+    add_write_undo(plan, "create", g_strdup_printf("%s\n", apm_uuid_format(&plan->uuid, uuid)), "remove",
+                   g_strdup("1\n"));
     if (apm_host_has_feature(host, "ap_config")) {
         add_write(plan, "ap_config", apm_matrix_format_ap_config(&plan->matrix)); /* one atomic write */
         return;
@@ -213,15 +264,16 @@ plan_writes(ApmPlan *plan, const ApmHost *host)
 }
 
 static ApmPlan *
-plan_new(const ApmUuid *uuid, const ApmMdevConfig *config, GError **error)
+plan_new(ApmPlanKind kind, const ApmUuid *uuid, const ApmMdevConfig *config, GError **error)
 {
     g_autoptr(ApmPlan) plan = g_new0(ApmPlan, 1);
 
+    plan->kind = kind;
     plan->uuid = *uuid;
     plan->writes = g_ptr_array_new_with_free_func((GDestroyNotify) write_free);
     plan->refusals = g_ptr_array_new_with_free_func(g_free);
     plan->warnings = g_ptr_array_new_with_free_func(g_free);
-    if (!apm_matrix_from_config(config, &plan->matrix, error))
+    if (config && !apm_matrix_from_config(config, &plan->matrix, error))
         return NULL;
     return g_steal_pointer(&plan);
 }
@@ -233,14 +285,16 @@ check_definition(ApmPlan *plan, const ApmHost *host, const ApmUuid *uuid, const 
     check_limits(plan, host);
     if (!apm_mask_is_empty(&plan->matrix.control_domains) && apm_mask_is_empty(&plan->matrix.domains))
         refuse(plan, "%s", _("Control domains need at least one usage domain in the same mdev"));
-    if (config->autostart)
+    if (config->autostart) {
         check_autostart(plan, host, uuid);
+        check_persistent_masks(plan, host);
+    }
 }
 
 ApmPlan *
 apm_plan_define(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config, GError **error)
 {
-    g_autoptr(ApmPlan) plan = plan_new(uuid, config, error);
+    g_autoptr(ApmPlan) plan = plan_new(APM_PLAN_DEFINE, uuid, config, error);
 
     if (!plan)
         return NULL;
@@ -252,7 +306,7 @@ apm_plan_define(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *c
 ApmPlan *
 apm_plan_start(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config, GError **error)
 {
-    g_autoptr(ApmPlan) plan = plan_new(uuid, config, error);
+    g_autoptr(ApmPlan) plan = plan_new(APM_PLAN_START, uuid, config, error);
 
     if (!plan)
         return NULL;
@@ -268,6 +322,105 @@ apm_plan_start(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *co
     check_apqns(plan, host, uuid);
     predict_guest_matrix(plan, host);
     plan_writes(plan, host);
+    return g_steal_pointer(&plan);
+}
+
+/* one mask's changes as single writes: unassigns into unassign, assigns into assign */
+static void
+diff_writes(GPtrArray *unassign, GPtrArray *assign, const ApmMask *old, const ApmMask *new, const char *what)
+{
+    ApmMask gone, added;
+
+    apm_mask_andnot(&gone, old, new);
+    apm_mask_andnot(&added, new, old);
+    APM_MASK_FOREACH(id, &gone) {
+        ApmWrite *w = g_new0(ApmWrite, 1);
+
+        w->attr = g_strconcat("unassign_", what, NULL);
+        w->value = g_strdup_printf("0x%02x\n", id);
+        w->undo_attr = g_strconcat("assign_", what, NULL);
+        w->undo_value = g_strdup(w->value);
+        g_ptr_array_add(unassign, w);
+    }
+    APM_MASK_FOREACH(id, &added) {
+        ApmWrite *w = g_new0(ApmWrite, 1);
+
+        w->attr = g_strconcat("assign_", what, NULL);
+        w->value = g_strdup_printf("0x%02x\n", id);
+        w->undo_attr = g_strconcat("unassign_", what, NULL);
+        w->undo_value = g_strdup(w->value);
+        g_ptr_array_add(assign, w);
+    }
+}
+
+ApmPlan *
+apm_plan_update_live(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config, GError **error)
+{
+    g_autoptr(ApmPlan) plan = plan_new(APM_PLAN_UPDATE_LIVE, uuid, config, error);
+    const ApmMdevInfo *mdev;
+    char text[APM_UUID_TEXT_LEN + 1];
+
+    if (!plan)
+        return NULL;
+    apm_uuid_format(uuid, text);
+    mdev = apm_host_mdev(host, uuid);
+    if (!mdev) {
+        refuse(plan, _("mdev %s is not active, so there is nothing to update live; start it, or update only its "
+                       "definition"),
+               text);
+        return g_steal_pointer(&plan);
+    }
+    plan->old_matrix = mdev->matrix;
+    check_limits(plan, host);
+    if (!apm_mask_is_empty(&plan->matrix.control_domains) && apm_mask_is_empty(&plan->matrix.domains))
+        refuse(plan, "%s", _("Control domains need at least one usage domain in the same mdev"));
+    check_apqns(plan, host, uuid);
+    predict_guest_matrix(plan, host);
+    if (apm_matrix_equal(&plan->old_matrix, &plan->matrix))
+        return g_steal_pointer(&plan);
+    if (mdev->has_ap_config) {
+        add_write_undo(plan, "ap_config", apm_matrix_format_ap_config(&plan->matrix), "ap_config",
+                       apm_matrix_format_ap_config(&plan->old_matrix));
+        return g_steal_pointer(&plan);
+    }
+    {
+        g_autoptr(GPtrArray) unassign = g_ptr_array_new();
+        g_autoptr(GPtrArray) assign = g_ptr_array_new();
+        g_autoptr(GPtrArray) ua = g_ptr_array_new(), ud = g_ptr_array_new(), uc = g_ptr_array_new();
+
+        diff_writes(ua, assign, &plan->old_matrix.adapters, &plan->matrix.adapters, "adapter");
+        diff_writes(ud, assign, &plan->old_matrix.domains, &plan->matrix.domains, "domain");
+        diff_writes(uc, assign, &plan->old_matrix.control_domains, &plan->matrix.control_domains,
+                    "control_domain");
+        /* take away in the reverse order of giving: control domains, domains, adapters */
+        g_ptr_array_extend_and_steal(unassign, g_steal_pointer(&uc));
+        g_ptr_array_extend_and_steal(unassign, g_steal_pointer(&ud));
+        g_ptr_array_extend_and_steal(unassign, g_steal_pointer(&ua));
+        for (guint i = 0; i < unassign->len; i++)
+            g_ptr_array_add(plan->writes, g_ptr_array_index(unassign, i));
+        for (guint i = 0; i < assign->len; i++)
+            g_ptr_array_add(plan->writes, g_ptr_array_index(assign, i));
+    }
+    return g_steal_pointer(&plan);
+}
+
+ApmPlan *
+apm_plan_stop(const ApmHost *host, const ApmUuid *uuid)
+{
+    g_autoptr(ApmPlan) plan = plan_new(APM_PLAN_STOP, uuid, NULL, NULL);
+    const ApmMdevInfo *mdev = apm_host_mdev(host, uuid);
+    char text[APM_UUID_TEXT_LEN + 1];
+
+    apm_uuid_format(uuid, text);
+    if (!mdev) {
+        refuse(plan, _("mdev %s is not active"), text);
+        return g_steal_pointer(&plan);
+    }
+    plan->old_matrix = mdev->matrix;
+    if (mdev->guest)
+        warn(plan, _("guest %s uses mdev %s: removing it unplugs its crypto queues from the running guest"),
+             mdev->guest, text);
+    add_write(plan, "remove", g_strdup("1\n"));
     return g_steal_pointer(&plan);
 }
 

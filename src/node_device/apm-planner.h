@@ -14,11 +14,22 @@ gboolean apm_matrix_from_config(const ApmMdevConfig *config, ApmMatrix *matrix, 
 typedef struct {
     char *attr;  /* relative to the mdev's folder, or "create" for the type's create attribute */
     char *value;
+    char *undo_attr;  /* the write that takes this one back, or NULL when none can (remove) */
+    char *undo_value;
 } ApmWrite;
 
+typedef enum {
+    APM_PLAN_DEFINE,      /* no writes: a definition lives in the store */
+    APM_PLAN_START,       /* create, then the matrix */
+    APM_PLAN_UPDATE_LIVE, /* the running mdev's matrix changes in place */
+    APM_PLAN_STOP,        /* remove */
+} ApmPlanKind;
+
 typedef struct {
+    ApmPlanKind kind;
     ApmUuid uuid;
     ApmMatrix matrix;       /* what the mdev will hold */
+    ApmMatrix old_matrix;   /* what it holds now (update, stop) */
     ApmMatrix guest_matrix; /* what a guest would get, as the kernel will filter it */
     GPtrArray *writes;      /* ApmWrite, in order */
     GPtrArray *refusals;    /* sentences: why it cannot be done */
@@ -39,6 +50,19 @@ ApmPlan *apm_plan_start(const ApmHost *host, const ApmUuid *uuid, const ApmMdevC
  * autostart definitions, ap-check's rule); what is busy on the host now is for the start to check. No writes:
  * a definition lives in the store. */
 ApmPlan *apm_plan_define(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config, GError **error);
+
+/* Plans changing the matrix of the active mdev uuid in place to what config asks for (a live update: the
+ * guest using it sees adapters and domains come and go). The same checks as a start, for the APQNs the mdev
+ * gains; one ap_config write where the driver offers it, else unassigns (control domains, domains, adapters)
+ * and then assigns (adapters, domains, control domains), each undoable. */
+ApmPlan *apm_plan_update_live(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config,
+                              GError **error);
+
+/* Plans removing the active mdev uuid. A guest using it is named in a warning: the kernel unplugs its queues. */
+ApmPlan *apm_plan_stop(const ApmHost *host, const ApmUuid *uuid);
+
+/* Words for who holds an mdev: "mdev U (used by guest G)" or "mdev U". */
+char *apm_plan_describe_owner(const ApmMdevInfo *mdev);
 
 /* The refusals as one error (APM_ERROR_CONFLICT), or TRUE when there are none. */
 gboolean apm_plan_check(const ApmPlan *plan, GError **error);

@@ -1,0 +1,719 @@
+/* apmatrix: the AP matrix as libvirt's node devices, with virsh's command names. See docs/apmatrix.1.rst. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apm-devices.h"
+#include "apm-error.h"
+#include "apm-host.h"
+#include "apm-i18n.h"
+#include "apm-lifecycle.h"
+#include "apm-nodedev.h"
+#include "apm-sysfs.h"
+
+/* Exit codes, documented in apmatrix(1) */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAILED = 1,     /* could not read or write the host, or an internal error */
+    EXIT_USAGE = 2,      /* a command or option is wrong */
+    EXIT_INVALID = 3,    /* the input (XML, name) is not acceptable */
+    EXIT_REFUSED = 4,    /* the request conflicts with the host's state; nothing was changed */
+    EXIT_NOT_FOUND = 5,  /* no such device or definition */
+    EXIT_LOCK = 6,       /* the host config lock could not be taken in time */
+    EXIT_DIFFERS = 7,    /* done, but the kernel holds something other than predicted */
+};
+
+typedef struct {
+    const char *root_option;
+    char *root;
+    gboolean json;
+    ApmExecOptions exec;
+} Globals;
+
+typedef struct {
+    const char *name;
+    int (*run)(Globals *g, int argc, char **argv);
+    const char *usage;
+} Command;
+
+static int G_GNUC_PRINTF(1, 2)
+usage_error(const char *format, ...)
+{
+    va_list ap;
+    g_autofree char *text = NULL;
+
+    va_start(ap, format);
+    text = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    g_printerr("apmatrix: %s\n", text);
+    g_printerr("%s\n", _("Try 'apmatrix --help'."));
+    return EXIT_USAGE;
+}
+
+static const char *
+code_name(int code)
+{
+    switch (code) {
+    case APM_ERROR_INVALID:
+        return "invalid";
+    case APM_ERROR_NOT_FOUND:
+        return "not-found";
+    case APM_ERROR_CONFLICT:
+        return "refused";
+    case APM_ERROR_LOCK:
+    case APM_ERROR_TIMEOUT:
+        return "lock";
+    case APM_ERROR_UNSUPPORTED:
+        return "unsupported";
+    default:
+        return "failed";
+    }
+}
+
+static int
+exit_for(const GError *error)
+{
+    if (error->domain != APM_ERROR)
+        return EXIT_FAILED;
+    switch (error->code) {
+    case APM_ERROR_INVALID:
+        return EXIT_INVALID;
+    case APM_ERROR_NOT_FOUND:
+        return EXIT_NOT_FOUND;
+    case APM_ERROR_CONFLICT:
+        return EXIT_REFUSED;
+    case APM_ERROR_LOCK:
+    case APM_ERROR_TIMEOUT:
+        return EXIT_LOCK;
+    default:
+        return EXIT_FAILED;
+    }
+}
+
+static void
+print_json(JsonBuilder *b)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autofree char *text = NULL;
+
+    json_generator_set_pretty(gen, TRUE);
+    json_generator_set_root(gen, root);
+    text = json_generator_to_data(gen, NULL);
+    printf("%s\n", text);
+}
+
+static void
+add_strings(JsonBuilder *b, const char *member, const GPtrArray *list)
+{
+    json_builder_set_member_name(b, member);
+    json_builder_begin_array(b);
+    for (guint i = 0; list && i < list->len; i++)
+        json_builder_add_string_value(b, g_ptr_array_index(list, i));
+    json_builder_end_array(b);
+}
+
+/* An error, on stderr in words or on stdout as JSON; the exit code for it */
+static int
+report_error(const Globals *g, const GError *error, const ApmOutcome *outcome)
+{
+    int code = exit_for(error);
+
+    if (g->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "error");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "code");
+        json_builder_add_string_value(b, code_name(error->domain == APM_ERROR ? error->code : -1));
+        json_builder_set_member_name(b, "exit");
+        json_builder_add_int_value(b, code);
+        json_builder_set_member_name(b, "message");
+        json_builder_add_string_value(b, error->message);
+        json_builder_end_object(b);
+        if (outcome)
+            add_strings(b, "warnings", outcome->warnings);
+        json_builder_end_object(b);
+        print_json(b);
+    } else {
+        if (outcome)
+            for (guint i = 0; i < outcome->warnings->len; i++)
+                g_printerr(_("apmatrix: warning: %s\n"), (char *) g_ptr_array_index(outcome->warnings, i));
+        g_printerr("apmatrix: %s\n", error->message);
+    }
+    return code;
+}
+
+static ApmHost *
+read_host(const Globals *g, int *code)
+{
+    g_autoptr(GError) error = NULL;
+    ApmHost *host = apm_host_read(g->root, &error);
+
+    if (!host)
+        *code = report_error(g, error, NULL);
+    return host;
+}
+
+static gboolean
+is_option(const char *arg)
+{
+    return arg[0] == '-' && arg[1] == '-';
+}
+
+/* Reads FILE ("-" for stdin) up to one byte past the node-device limit: a bigger input is refused unread. */
+static char *
+read_input(const char *path, gsize *length, GError **error)
+{
+    int fd = g_str_equal(path, "-") ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    g_autoptr(GString) text = g_string_new(NULL);
+    char buf[65536];
+    ssize_t n;
+
+    if (fd < 0) {
+        apm_set_errno_error(error, errno, _("Cannot read %s: %s"), path, g_strerror(errno));
+        return NULL;
+    }
+    while ((n = read(fd, buf, sizeof(buf))) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            apm_set_errno_error(error, errno, _("Cannot read %s: %s"), path, g_strerror(errno));
+            if (fd != STDIN_FILENO)
+                close(fd);
+            return NULL;
+        }
+        g_string_append_len(text, buf, n);
+        if (text->len > APM_NODEDEV_XML_MAX) {
+            if (fd != STDIN_FILENO)
+                close(fd);
+            g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                        _("%s is larger than %d KiB, the most a node-device document may be"), path,
+                        APM_NODEDEV_XML_MAX / 1024);
+            return NULL;
+        }
+    }
+    if (fd != STDIN_FILENO)
+        close(fd);
+    *length = text->len;
+    return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+/* ---- nodedev-list ------------------------------------------------------------------------------------- */
+
+static const char *
+type_name(ApmNodeDevType type)
+{
+    static const char *const names[] = { "ap_card", "ap_queue", "ap_matrix", "mdev" };
+
+    return names[type];
+}
+
+static int
+cmd_list(Globals *g, int argc, char **argv)
+{
+    ApmCapFlags caps = 0;
+    ApmListState state = APM_LIST_ACTIVE;
+    g_autoptr(ApmHost) host = NULL;
+    g_autoptr(GPtrArray) devices = NULL;
+    int code = EXIT_OK;
+
+    for (int i = 0; i < argc; i++) {
+        if (g_str_equal(argv[i], "--cap") || g_str_has_prefix(argv[i], "--cap=")) {
+            const char *value = argv[i][5] == '=' ? argv[i] + 6 : (i + 1 < argc ? argv[++i] : NULL);
+            g_auto(GStrv) names = NULL;
+
+            if (!value)
+                return usage_error(_("%s needs a value"), "--cap");
+            names = g_strsplit(value, ",", -1);
+            for (guint k = 0; names[k]; k++) {
+                ApmCapFlags c = apm_cap_from_name(g_strstrip(names[k]));
+
+                if (!c)
+                    return usage_error(_("Unknown capability '%s' (known: ap_card, ap_queue, ap_matrix, mdev, "
+                                         "mdev_types)"),
+                                       names[k]);
+                caps |= c;
+            }
+        } else if (g_str_equal(argv[i], "--all")) {
+            state = APM_LIST_ALL;
+        } else if (g_str_equal(argv[i], "--inactive")) {
+            state = APM_LIST_INACTIVE;
+        } else {
+            return usage_error(_("nodedev-list does not take '%s'"), argv[i]);
+        }
+    }
+    host = read_host(g, &code);
+    if (!host)
+        return code;
+    devices = apm_devices_list(host, caps, state);
+    if (g->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_array(b);
+        for (guint i = 0; i < devices->len; i++) {
+            const ApmNodeDevDef *d = g_ptr_array_index(devices, i);
+
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "name");
+            json_builder_add_string_value(b, d->name);
+            json_builder_set_member_name(b, "capability");
+            json_builder_add_string_value(b, type_name(d->type));
+            json_builder_set_member_name(b, "parent");
+            json_builder_add_string_value(b, d->parent);
+            json_builder_set_member_name(b, "active");
+            json_builder_add_boolean_value(b, d->path != NULL);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+        print_json(b);
+    } else {
+        for (guint i = 0; i < devices->len; i++)
+            printf("%s\n", ((ApmNodeDevDef *) g_ptr_array_index(devices, i))->name);
+    }
+    return EXIT_OK;
+}
+
+/* ---- nodedev-dumpxml, nodedev-info --------------------------------------------------------------------- */
+
+static int
+lookup_args(const char *command, int argc, char **argv, const char **name, gboolean *inactive)
+{
+    *name = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (inactive && g_str_equal(argv[i], "--inactive"))
+            *inactive = TRUE;
+        else if (g_str_equal(argv[i], "--device") && i + 1 < argc && !*name)
+            *name = argv[++i];
+        else if (!is_option(argv[i]) && !*name)
+            *name = argv[i];
+        else
+            return usage_error(_("%s does not take '%s'"), command, argv[i]);
+    }
+    if (!*name)
+        return usage_error(_("%s needs a device name"), command);
+    return EXIT_OK;
+}
+
+static int
+cmd_dumpxml(Globals *g, int argc, char **argv)
+{
+    const char *name;
+    gboolean inactive = FALSE;
+    g_autoptr(ApmHost) host = NULL;
+    g_autoptr(ApmNodeDevDef) def = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = NULL;
+    int code = lookup_args("nodedev-dumpxml", argc, argv, &name, &inactive);
+
+    if (code != EXIT_OK)
+        return code;
+    host = read_host(g, &code);
+    if (!host)
+        return code;
+    def = apm_devices_lookup(host, name, inactive, &error);
+    if (!def)
+        return report_error(g, error, NULL);
+    xml = apm_nodedev_def_format(def);
+    if (g->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "name");
+        json_builder_add_string_value(b, def->name);
+        json_builder_set_member_name(b, "xml");
+        json_builder_add_string_value(b, xml);
+        json_builder_end_object(b);
+        print_json(b);
+    } else {
+        fputs(xml, stdout);
+    }
+    return EXIT_OK;
+}
+
+static const ApmStoredDef *
+stored(const ApmHost *host, const ApmUuid *uuid)
+{
+    for (guint i = 0; i < host->definitions->len; i++) {
+        const ApmStoredDef *d = g_ptr_array_index(host->definitions, i);
+
+        if (apm_uuid_equal(&d->uuid, uuid))
+            return d;
+    }
+    return NULL;
+}
+
+static int
+cmd_info(Globals *g, int argc, char **argv)
+{
+    const char *name;
+    g_autoptr(ApmHost) host = NULL;
+    g_autoptr(ApmNodeDevDef) def = NULL;
+    g_autoptr(GError) error = NULL;
+    const ApmMdevInfo *m = NULL;
+    const ApmStoredDef *d = NULL;
+    g_autofree char *matrix = NULL, *guest_matrix = NULL;
+    int code = lookup_args("nodedev-info", argc, argv, &name, NULL);
+
+    if (code != EXIT_OK)
+        return code;
+    host = read_host(g, &code);
+    if (!host)
+        return code;
+    def = apm_devices_lookup(host, name, FALSE, &error);
+    if (!def)
+        return report_error(g, error, NULL);
+    if (def->type == APM_NODEDEV_MDEV) {
+        m = apm_host_mdev(host, &def->uuid);
+        d = stored(host, &def->uuid);
+        if (m) {
+            g_autofree char *a = apm_mask_format_list(&m->matrix.adapters, APM_LIST_HEX);
+            g_autofree char *u = apm_mask_format_list(&m->matrix.domains, APM_LIST_HEX);
+            g_autofree char *c = apm_mask_format_list(&m->matrix.control_domains, APM_LIST_HEX);
+
+            matrix = g_strdup_printf(_("adapters %s; domains %s; control domains %s"), *a ? a : "-", *u ? u : "-",
+                                     *c ? c : "-");
+            guest_matrix = apm_matrix_format_apqns(&m->guest_matrix);
+            g_strdelimit(g_strchomp(guest_matrix), "\n", ' ');
+        }
+    }
+    if (g->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "name");
+        json_builder_add_string_value(b, def->name);
+        json_builder_set_member_name(b, "parent");
+        json_builder_add_string_value(b, def->parent);
+        json_builder_set_member_name(b, "capability");
+        json_builder_add_string_value(b, type_name(def->type));
+        json_builder_set_member_name(b, "active");
+        json_builder_add_boolean_value(b, def->path != NULL);
+        json_builder_set_member_name(b, "persistent");
+        json_builder_add_boolean_value(b, def->type != APM_NODEDEV_MDEV || d);
+        json_builder_set_member_name(b, "autostart");
+        json_builder_add_boolean_value(b, d && d->config->autostart);
+        if (m) {
+            g_autofree char *ap_config = apm_matrix_format_ap_config(&m->matrix);
+
+            json_builder_set_member_name(b, "ap_config");
+            json_builder_add_string_value(b, g_strchomp(ap_config));
+            json_builder_set_member_name(b, "matrix");
+            json_builder_add_string_value(b, matrix);
+            json_builder_set_member_name(b, "guest_matrix");
+            json_builder_add_string_value(b, guest_matrix);
+            json_builder_set_member_name(b, "guest");
+            if (m->guest)
+                json_builder_add_string_value(b, m->guest);
+            else
+                json_builder_add_null_value(b);
+        }
+        json_builder_end_object(b);
+        print_json(b);
+        return EXIT_OK;
+    }
+    printf("%-14s %s\n", _("Name:"), def->name);
+    printf("%-14s %s\n", _("Parent:"), def->parent);
+    printf("%-14s %s\n", _("Capability:"), type_name(def->type));
+    printf("%-14s %s\n", _("Active:"), def->path ? _("yes") : _("no"));
+    printf("%-14s %s\n", _("Persistent:"), def->type != APM_NODEDEV_MDEV || d ? _("yes") : _("no"));
+    printf("%-14s %s\n", _("Autostart:"), d && d->config->autostart ? _("yes") : _("no"));
+    if (m) {
+        printf("%-14s %s\n", _("Matrix:"), matrix);
+        printf("%-14s %s\n", _("Guest matrix:"), *guest_matrix ? guest_matrix : _("(none)"));
+        printf("%-14s %s\n", _("Guest:"), m->guest ? m->guest : _("(none known)"));
+    }
+    return EXIT_OK;
+}
+
+/* ---- the lifecycle ------------------------------------------------------------------------------------ */
+
+/* Prints what a done request says; EXIT_DIFFERS when the kernel's state differs from the plan's prediction */
+static int
+report_done(const Globals *g, const ApmOutcome *outcome, const char *sentence)
+{
+    if (g->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "name");
+        json_builder_add_string_value(b, outcome->name);
+        json_builder_set_member_name(b, "result");
+        json_builder_add_string_value(b, sentence);
+        add_strings(b, "warnings", outcome->warnings);
+        add_strings(b, "differences", outcome->differences);
+        json_builder_end_object(b);
+        print_json(b);
+    } else {
+        for (guint i = 0; i < outcome->warnings->len; i++)
+            g_printerr(_("apmatrix: warning: %s\n"), (char *) g_ptr_array_index(outcome->warnings, i));
+        printf("%s\n", sentence);
+        for (guint i = 0; i < outcome->differences->len; i++)
+            g_printerr(_("apmatrix: the kernel differs from the plan: %s\n"),
+                       (char *) g_ptr_array_index(outcome->differences, i));
+    }
+    return outcome->differences->len ? EXIT_DIFFERS : EXIT_OK;
+}
+
+typedef gboolean (*FileOp)(const char *root, const char *xml, gsize length, const ApmExecOptions *options,
+                           ApmOutcome *outcome, GError **error);
+
+static char *
+done_sentence(const char *command, const char *name, const char *file)
+{
+    if (g_str_equal(command, "nodedev-define"))
+        return g_strdup_printf(_("Node device %s defined from %s"), name, file);
+    if (g_str_equal(command, "nodedev-create"))
+        return g_strdup_printf(_("Node device %s created from %s"), name, file);
+    if (g_str_equal(command, "nodedev-start"))
+        return g_strdup_printf(_("Node device %s started"), name);
+    if (g_str_equal(command, "nodedev-destroy"))
+        return g_strdup_printf(_("Node device %s destroyed"), name);
+    if (g_str_equal(command, "nodedev-undefine"))
+        return g_strdup_printf(_("Node device %s undefined"), name);
+    return g_strdup_printf(_("Node device %s updated from %s"), name, file);
+}
+
+static int
+run_file_op(Globals *g, const char *command, int argc, char **argv, FileOp op)
+{
+    const char *file = NULL;
+    g_autoptr(ApmOutcome) outcome = apm_outcome_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = NULL, *sentence = NULL;
+    gsize length = 0;
+
+    for (int i = 0; i < argc; i++) {
+        if (g_str_equal(argv[i], "--file") && i + 1 < argc && !file)
+            file = argv[++i];
+        else if ((!is_option(argv[i]) || g_str_equal(argv[i], "-")) && !file)
+            file = argv[i];
+        else if (g_str_equal(argv[i], "--validate"))
+            continue; /* the XML is always checked against the AP rules */
+        else
+            return usage_error(_("%s does not take '%s'"), command, argv[i]);
+    }
+    if (!file)
+        return usage_error(_("%s needs an XML file ('-' for standard input)"), command);
+    xml = read_input(file, &length, &error);
+    if (!xml || !op(g->root, xml, length, &g->exec, outcome, &error))
+        return report_error(g, error, outcome);
+    sentence = done_sentence(command, outcome->name, file);
+    return report_done(g, outcome, sentence);
+}
+
+static int
+cmd_define(Globals *g, int argc, char **argv)
+{
+    return run_file_op(g, "nodedev-define", argc, argv, apm_nodedev_define);
+}
+
+static int
+cmd_create(Globals *g, int argc, char **argv)
+{
+    return run_file_op(g, "nodedev-create", argc, argv, apm_nodedev_create);
+}
+
+typedef gboolean (*NameOp)(const char *root, const char *name, const ApmExecOptions *options, ApmOutcome *outcome,
+                           GError **error);
+
+static int
+run_name_op(Globals *g, const char *command, int argc, char **argv, NameOp op)
+{
+    const char *name;
+    g_autoptr(ApmOutcome) outcome = apm_outcome_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *sentence = NULL;
+    int code = lookup_args(command, argc, argv, &name, NULL);
+
+    if (code != EXIT_OK)
+        return code;
+    if (!op(g->root, name, &g->exec, outcome, &error))
+        return report_error(g, error, outcome);
+    sentence = done_sentence(command, outcome->name, NULL);
+    return report_done(g, outcome, sentence);
+}
+
+static int
+cmd_start(Globals *g, int argc, char **argv)
+{
+    return run_name_op(g, "nodedev-start", argc, argv, apm_nodedev_start);
+}
+
+static int
+cmd_destroy(Globals *g, int argc, char **argv)
+{
+    return run_name_op(g, "nodedev-destroy", argc, argv, apm_nodedev_destroy);
+}
+
+static int
+cmd_undefine(Globals *g, int argc, char **argv)
+{
+    return run_name_op(g, "nodedev-undefine", argc, argv, apm_nodedev_undefine);
+}
+
+static int
+cmd_update(Globals *g, int argc, char **argv)
+{
+    const char *name = NULL, *file = NULL;
+    ApmUpdateFlags flags = APM_UPDATE_CURRENT;
+    gboolean current = FALSE;
+    g_autoptr(ApmOutcome) outcome = apm_outcome_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = NULL, *sentence = NULL;
+    gsize length = 0;
+
+    for (int i = 0; i < argc; i++) {
+        if (g_str_equal(argv[i], "--live"))
+            flags |= APM_UPDATE_LIVE;
+        else if (g_str_equal(argv[i], "--config"))
+            flags |= APM_UPDATE_CONFIG;
+        else if (g_str_equal(argv[i], "--current"))
+            current = TRUE;
+        else if (g_str_equal(argv[i], "--device") && i + 1 < argc && !name)
+            name = argv[++i];
+        else if (g_str_equal(argv[i], "--file") && i + 1 < argc && !file)
+            file = argv[++i];
+        else if ((!is_option(argv[i]) || g_str_equal(argv[i], "-")) && !name)
+            name = argv[i];
+        else if ((!is_option(argv[i]) || g_str_equal(argv[i], "-")) && !file)
+            file = argv[i];
+        else
+            return usage_error(_("%s does not take '%s'"), "nodedev-update", argv[i]);
+    }
+    if (current && flags != APM_UPDATE_CURRENT)
+        return usage_error("%s", _("--current cannot go with --live or --config"));
+    if (!name || !file)
+        return usage_error("%s", _("nodedev-update needs a device name and an XML file"));
+    xml = read_input(file, &length, &error);
+    if (!xml || !apm_nodedev_update(g->root, name, xml, length, flags, &g->exec, outcome, &error))
+        return report_error(g, error, outcome);
+    sentence = done_sentence("nodedev-update", outcome->name, file);
+    return report_done(g, outcome, sentence);
+}
+
+static int
+cmd_autostart(Globals *g, int argc, char **argv)
+{
+    const char *name = NULL;
+    gboolean disable = FALSE;
+    g_autoptr(ApmOutcome) outcome = apm_outcome_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *sentence = NULL;
+
+    for (int i = 0; i < argc; i++) {
+        if (g_str_equal(argv[i], "--disable"))
+            disable = TRUE;
+        else if (g_str_equal(argv[i], "--device") && i + 1 < argc && !name)
+            name = argv[++i];
+        else if (!is_option(argv[i]) && !name)
+            name = argv[i];
+        else
+            return usage_error(_("%s does not take '%s'"), "nodedev-autostart", argv[i]);
+    }
+    if (!name)
+        return usage_error(_("%s needs a device name"), "nodedev-autostart");
+    if (!apm_nodedev_set_autostart(g->root, name, !disable, &g->exec, outcome, &error))
+        return report_error(g, error, outcome);
+    sentence = g_strdup_printf(disable ? _("Node device %s will no longer start at boot")
+                                       : _("Node device %s will start at boot"),
+                               outcome->name);
+    return report_done(g, outcome, sentence);
+}
+
+static const Command commands[] = {
+    { "nodedev-list", cmd_list, N_("[--cap CAP[,CAP...]] [--all | --inactive]") },
+    { "nodedev-dumpxml", cmd_dumpxml, N_("NAME [--inactive]") },
+    { "nodedev-info", cmd_info, N_("NAME") },
+    { "nodedev-define", cmd_define, N_("FILE") },
+    { "nodedev-create", cmd_create, N_("FILE") },
+    { "nodedev-start", cmd_start, N_("NAME") },
+    { "nodedev-destroy", cmd_destroy, N_("NAME") },
+    { "nodedev-undefine", cmd_undefine, N_("NAME") },
+    { "nodedev-update", cmd_update, N_("NAME FILE [--live] [--config] [--current]") },
+    { "nodedev-autostart", cmd_autostart, N_("NAME [--disable]") },
+};
+
+static void
+print_help(void)
+{
+    printf("%s\n\n", _("Usage: apmatrix [--root DIR] [--json] [--lock-timeout SECONDS] COMMAND [ARGS...]"));
+    printf("%s\n\n", _("The IBM Z AP crypto matrix as libvirt's node devices, every change checked first."));
+    printf("%s\n", _("Commands:"));
+    for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
+        printf("  %-18s %s\n", commands[i].name, _(commands[i].usage));
+    printf("\n%s\n", _("Options:"));
+    printf("  %-24s %s\n", "--root DIR", _("the host's root (default: $APMATRIX_ROOT, else /)"));
+    printf("  %-24s %s\n", "--json", _("print results and errors as JSON"));
+    printf("  %-24s %s\n", "--lock-timeout SECONDS", _("wait at most this long for the host config lock (100)"));
+    printf("\n%s\n", _("Exit codes: 0 done, 1 failed, 2 usage, 3 invalid input, 4 refused, 5 not found, "
+                       "6 lock not taken, 7 done but the kernel differs from the plan. See apmatrix(1)."));
+}
+
+int
+main(int argc, char **argv)
+{
+    Globals g = { 0 };
+    int i;
+    int code;
+
+    apm_i18n_init();
+    apm_exec_options_init(&g.exec);
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+        if (g_str_equal(argv[i], "--help") || g_str_equal(argv[i], "-h")) {
+            print_help();
+            return EXIT_OK;
+        } else if (g_str_equal(argv[i], "--version")) {
+            printf("apmatrix %s\n", PACKAGE_VERSION);
+            return EXIT_OK;
+        } else if (g_str_equal(argv[i], "--json")) {
+            g.json = TRUE;
+        } else if (g_str_equal(argv[i], "--root") && i + 1 < argc) {
+            g.root_option = argv[++i];
+        } else if (g_str_has_prefix(argv[i], "--root=")) {
+            g.root_option = argv[i] + 7;
+        } else if (g_str_equal(argv[i], "--lock-timeout") && i + 1 < argc) {
+            char *end;
+            double seconds = g_ascii_strtod(argv[++i], &end);
+
+            if (*end || !(seconds >= 0 && seconds <= 3600))
+                return usage_error(_("--lock-timeout takes seconds from 0 to 3600, not '%s'"), argv[i]);
+            g.exec.lock_timeout_ms = (guint) (seconds * 1000);
+        } else {
+            return usage_error(_("Unknown option '%s'"), argv[i]);
+        }
+    }
+    if (i >= argc)
+        return usage_error("%s", _("No command given"));
+    for (guint k = 0; k < G_N_ELEMENTS(commands); k++) {
+        g_autoptr(GPtrArray) rest = NULL;
+
+        if (!g_str_equal(argv[i], commands[k].name))
+            continue;
+        /* global options may follow the command too, as with virsh */
+        rest = g_ptr_array_new();
+        for (int j = i + 1; j < argc; j++) {
+            if (g_str_equal(argv[j], "--json"))
+                g.json = TRUE;
+            else if (g_str_equal(argv[j], "--root") && j + 1 < argc)
+                g.root_option = argv[++j];
+            else if (g_str_has_prefix(argv[j], "--root="))
+                g.root_option = argv[j] + 7;
+            else
+                g_ptr_array_add(rest, argv[j]);
+        }
+        g_ptr_array_add(rest, NULL);
+        g.root = apm_root_resolve(g.root_option);
+        code = commands[k].run(&g, (int) rest->len - 1, (char **) rest->pdata);
+        g_free(g.root);
+        return code;
+    }
+    return usage_error(_("Unknown command '%s'"), argv[i]);
+}
