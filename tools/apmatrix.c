@@ -247,7 +247,7 @@ cmd_list(Globals *g, int argc, char **argv)
         } else if (g_str_equal(argv[i], "--inactive")) {
             state = APM_LIST_INACTIVE;
         } else {
-            return usage_error(_("nodedev-list does not take '%s'"), argv[i]);
+            return usage_error(_("%s does not take '%s'"), "nodedev-list", argv[i]);
         }
     }
     host = read_host(g, &code);
