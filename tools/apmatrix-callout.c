@@ -161,6 +161,60 @@ handle_pre(const char *root, const Args *a, const ApmUuid *uuid)
     return 0;
 }
 
+/* live modify (mdevctl 1.3 modify --live): the running mdev gets the config's matrix in one ap_config write,
+ * after the same checks as a start; the lock is this process's own, released when it is done */
+static int
+handle_live(const char *root, const ApmUuid *uuid)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *input = read_stdin();
+    g_autoptr(ApmMdevConfig) config = apm_mdev_config_parse(input, -1, &error);
+    g_autoptr(ApmHost) host = NULL;
+    g_autoptr(ApmPlan) plan = NULL;
+    g_autoptr(GPtrArray) differences = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(ApmLockfile) lock = NULL;
+    const ApmMdevInfo *mdev;
+    ApmExecOptions options;
+
+    if (!config)
+        return fail("%s", error->message);
+    if (!g_str_equal(config->mdev_type, AP_TYPE))
+        return fail(_("mdev type '%s' is not vfio_ap-passthrough"), config->mdev_type);
+    apm_exec_options_init(&options);
+    lock = apm_exec_lock(root, &options, &error);
+    if (!lock)
+        return fail("%s", error->message);
+    options.lock_held = TRUE;
+    host = apm_host_read(root, &error);
+    if (!host) {
+        apm_lockfile_release(g_steal_pointer(&lock), NULL);
+        return fail("%s", error->message);
+    }
+    mdev = apm_host_mdev(host, uuid);
+    if (mdev && !mdev->has_ap_config) {
+        apm_lockfile_release(g_steal_pointer(&lock), NULL);
+        return fail("%s", _("The vfio_ap driver of this kernel has no ap_config attribute, so a live change "
+                            "cannot be made in one step; stop and start the mdev instead"));
+    }
+    plan = apm_plan_update_live(host, uuid, config, &error);
+    if (!plan) {
+        apm_lockfile_release(g_steal_pointer(&lock), NULL);
+        return fail("%s", error->message);
+    }
+    for (guint i = 0; i < plan->refusals->len; i++)
+        g_printerr("apmatrix-callout: %s\n", (char *) g_ptr_array_index(plan->refusals, i));
+    for (guint i = 0; i < plan->warnings->len; i++)
+        g_printerr("apmatrix-callout: %s\n", (char *) g_ptr_array_index(plan->warnings, i));
+    if (plan->refusals->len || !apm_exec_plan(root, plan, &options, differences, &error)) {
+        apm_lockfile_release(g_steal_pointer(&lock), NULL);
+        return plan->refusals->len ? 1 : fail("%s", error->message);
+    }
+    apm_lockfile_release(g_steal_pointer(&lock), NULL);
+    for (guint i = 0; i < differences->len; i++)
+        g_printerr("apmatrix-callout: %s\n", (char *) g_ptr_array_index(differences, i));
+    return 0;
+}
+
 /* get attributes: the active matrix as assign_* entries, in decimal (as ap-check prints them) */
 static int
 handle_get_attributes(const char *root, const char *uuid)
@@ -192,7 +246,7 @@ handle_get_attributes(const char *root, const char *uuid)
 static int
 handle_capabilities(void)
 {
-    static const char *const events[] = { "pre", "post", "get", "notify" };
+    static const char *const events[] = { "pre", "post", "get", "live", "notify" };
     static const char *const actions[] = { "define", "undefine", "start", "stop", "modify", "attributes",
                                            "capabilities" };
     g_autofree char *input = read_stdin();
@@ -237,6 +291,8 @@ main(int argc, char **argv)
         release_for_parent(root);
         return 0;
     }
+    if (g_str_equal(a.event, "live") && g_str_equal(a.action, "modify"))
+        return handle_live(root, &uuid);
     if (g_str_equal(a.event, "get") && g_str_equal(a.action, "attributes"))
         return handle_get_attributes(root, a.uuid);
     if (g_str_equal(a.event, "get") && g_str_equal(a.action, "capabilities"))

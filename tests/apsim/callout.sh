@@ -47,5 +47,22 @@ kill $holder; wait $holder 2>/dev/null
 for i in $(seq 50); do [ -e "$ROOT/start.rc" ] && break; sleep 0.2; done
 check "and proceeds once the holder is gone" "0" "$(cat "$ROOT/start.rc" 2>/dev/null)"
 check "the mdev is there" "01.0002" "$(cat "$SYS/devices/vfio_ap/matrix/$u1/matrix" 2>/dev/null)"
+
+# mdevctl 1.3's live event (modify --live), called as mdevctl 1.3 calls it: the config on stdin
+callout() { "$APSIM" exec "$ROOT" -- "$APMATRIX_CALLOUT" -t vfio_ap-passthrough -e "$1" -a "$2" -s none -u "$3" -p matrix; }
+check "get capabilities advertises the live event and modify" \
+  '{"supports":{"version":2,"actions":["define","undefine","start","stop","modify","attributes","capabilities"],"events":["pre","post","get","live","notify"]}}' \
+  "$(echo '{"provides":{"version":2,"actions":["start","stop","define","undefine","modify","attributes","capabilities"],"events":["pre","post","get","live","notify"]}}' | callout get capabilities $u1)"
+printf '{"mdev_type":"vfio_ap-passthrough","start":"auto","attrs":[{"assign_adapter":"1"},{"assign_domain":"2,3"}]}' > "$ROOT/live.json"
+check "live modify applies the new matrix in one ap_config write" "0 01.0002 01.0003" \
+  "$(callout live modify $u1 < "$ROOT/live.json" >/dev/null 2>&1; echo $?) $(tr '\n' ' ' < "$SYS/devices/vfio_ap/matrix/$u1/matrix" | sed 's/ $//')"
+check "and releases its lock" "no" "$([ -e "$ROOT/run/lock/s390apconfig.lock" ] && echo yes || echo no)"
+"$APSIM" exec "$ROOT" -- sh -c "echo $u2 > /sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create"
+printf '{"mdev_type":"vfio_ap-passthrough","start":"manual","attrs":[{"assign_adapter":"1"},{"assign_domain":"3"}]}' > "$ROOT/live2.json"
+before=$("$APSIM" ctl "$ROOT" dump)
+err=$(callout live modify $u2 < "$ROOT/live2.json" 2>&1 >/dev/null); rc=$?
+check "a live modify into another mdev's queue is refused in apmatrix's words" "1 yes" \
+  "$rc $(echo "$err" | grep -q "APQN 01.0003 is already assigned to mdev $u1" && echo yes || echo no)"
+check "and changes nothing" "$before" "$("$APSIM" ctl "$ROOT" dump)"
 stop_sim
 finish
