@@ -33,7 +33,7 @@ fail(const char *format, ...)
     va_start(ap, format);
     text = g_strdup_vprintf(format, ap);
     va_end(ap);
-    g_printerr("apmatrix-callout: %s\n", text);
+    g_printerr("%s\n", text); /* mdevctl puts the script's name before each line */
     return 1;
 }
 
@@ -100,7 +100,7 @@ static int
 refuse_plan(const char *root, ApmPlan *plan)
 {
     for (guint i = 0; i < plan->refusals->len; i++)
-        g_printerr("apmatrix-callout: %s\n", (char *) g_ptr_array_index(plan->refusals, i));
+        g_printerr("%s\n", (char *) g_ptr_array_index(plan->refusals, i));
     release_for_parent(root);
     return 1;
 }
@@ -157,7 +157,7 @@ handle_pre(const char *root, const Args *a, const ApmUuid *uuid)
     if (plan->refusals->len)
         return refuse_plan(root, plan);
     for (guint i = 0; i < plan->warnings->len; i++)
-        g_printerr("apmatrix-callout: %s\n", (char *) g_ptr_array_index(plan->warnings, i));
+        g_printerr(_("warning: %s\n"), (char *) g_ptr_array_index(plan->warnings, i));
     return 0;
 }
 
@@ -202,16 +202,16 @@ handle_live(const char *root, const ApmUuid *uuid)
         return fail("%s", error->message);
     }
     for (guint i = 0; i < plan->refusals->len; i++)
-        g_printerr("apmatrix-callout: %s\n", (char *) g_ptr_array_index(plan->refusals, i));
+        g_printerr("%s\n", (char *) g_ptr_array_index(plan->refusals, i));
     for (guint i = 0; i < plan->warnings->len; i++)
-        g_printerr("apmatrix-callout: %s\n", (char *) g_ptr_array_index(plan->warnings, i));
+        g_printerr(_("warning: %s\n"), (char *) g_ptr_array_index(plan->warnings, i));
     if (plan->refusals->len || !apm_exec_plan(root, plan, &options, differences, &error)) {
         apm_lockfile_release(g_steal_pointer(&lock), NULL);
         return plan->refusals->len ? 1 : fail("%s", error->message);
     }
     apm_lockfile_release(g_steal_pointer(&lock), NULL);
     for (guint i = 0; i < differences->len; i++)
-        g_printerr("apmatrix-callout: %s\n", (char *) g_ptr_array_index(differences, i));
+        g_printerr("%s\n", (char *) g_ptr_array_index(differences, i));
     return 0;
 }
 
