@@ -146,7 +146,10 @@ report_error(const Globals *g, const GError *error, const ApmOutcome *outcome)
         if (outcome)
             for (guint i = 0; i < outcome->warnings->len; i++)
                 g_printerr(_("apmatrix: warning: %s\n"), (char *) g_ptr_array_index(outcome->warnings, i));
-        g_printerr("apmatrix: %s\n", error->message);
+        g_auto(GStrv) lines = g_strsplit(error->message, "\n", -1);
+
+        for (guint i = 0; lines[i]; i++)
+            g_printerr("apmatrix: %s\n", lines[i]);
     }
     return code;
 }

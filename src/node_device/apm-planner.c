@@ -130,7 +130,7 @@ check_apqns(ApmPlan *plan, const ApmHost *host, const ApmUuid *self)
         } else if (apm_mask_test(&host->apmask, apqn.adapter) && apm_mask_test(&host->aqmask, apqn.domain)) {
             refuse(plan,
                    _("APQN %s is reserved for the host's default crypto drivers by apmask and aqmask; free it for vfio_ap "
-                     "with chzdev -t ap apmask=-%u (or aqmask=-%u)"),
+                     "with chzdev -t ap apmask=-0x%02x (or aqmask=-0x%02x)"),
                    name, apqn.adapter, apqn.domain);
         }
     }
@@ -155,13 +155,13 @@ check_persistent_masks(ApmPlan *plan, const ApmHost *host)
             refuse(plan,
                    _("APQN %s is kept for the host's default crypto drivers by the persistent masks in %s, so an "
                      "autostart mdev cannot have it after a reboot; free it with chzdev -t ap --persistent "
-                     "apmask=-%u (or aqmask=-%u)"),
+                     "apmask=-0x%02x (or aqmask=-0x%02x)"),
                    name, host->persistent_masks_from, apqn.adapter, apqn.domain);
         else
             refuse(plan,
                    _("APQN %s is kept for the host's default crypto drivers by apmask and aqmask, and no "
                      "41-ap.rules changes that at boot, so an autostart mdev cannot have it; free it with chzdev -t "
-                     "ap apmask=-%u (or aqmask=-%u)"),
+                     "ap apmask=-0x%02x (or aqmask=-0x%02x)"),
                    name, apqn.adapter, apqn.domain);
     }
 }
