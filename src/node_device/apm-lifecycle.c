@@ -93,7 +93,6 @@ static ApmNodeDevDef *
 parse_mdev_xml(const char *xml, gsize length, ApmUuid *uuid, GError **error)
 {
     g_autoptr(ApmNodeDevDef) def = NULL;
-    g_autoptr(GError) local = NULL;
 
     if (length == 0) {
         g_set_error_literal(error, APM_ERROR, APM_ERROR_INVALID, _("The node-device XML is empty"));
