@@ -203,7 +203,8 @@ refused "an errno in the middle of a live update: the old matrix is put back" 4 
 # the adapter; apmatrix says so (exit 7) rather than claiming the plan came true
 "$APSIM" ctl "$ROOT" latency 200000 >/dev/null
 am nodedev-update $n1 "$ROOT/b.xml" --live > "$ROOT/upd.out" 2> "$ROOT/upd.err" &
-sleep 0.3
+# once the first write (assign_adapter 2) is in, two more are to come, 200 ms each: take the card out now
+for i in $(seq 500); do grep -q '^02\.' "$SYS/devices/vfio_ap/matrix/$u1/matrix" 2>/dev/null && break; sleep 0.01; done
 "$APSIM" ctl "$ROOT" config-adapter 2 off >/dev/null
 wait $!; rc=$?
 "$APSIM" ctl "$ROOT" latency 0 >/dev/null
