@@ -11,6 +11,7 @@
 #include "apm-i18n.h"
 #include "apm-kstrto.h"
 #include "apm-matrix.h"
+#include "apm-xml.h"
 
 static void
 attr_free(ApmMdevAttr *attr)
@@ -92,36 +93,10 @@ apm_nodedev_mdev_name(const ApmUuid *uuid)
 
 /* libvirt's escaping of text and attribute values */
 static void
-append_escaped(GString *out, const char *text)
-{
-    for (const char *p = text; *p; p++) {
-        switch (*p) {
-        case '&':
-            g_string_append(out, "&amp;");
-            break;
-        case '<':
-            g_string_append(out, "&lt;");
-            break;
-        case '>':
-            g_string_append(out, "&gt;");
-            break;
-        case '\'':
-            g_string_append(out, "&apos;");
-            break;
-        case '"':
-            g_string_append(out, "&quot;");
-            break;
-        default:
-            g_string_append_c(out, *p);
-        }
-    }
-}
-
-static void
 element(GString *out, int depth, const char *tag, const char *text)
 {
     g_string_append_printf(out, "%*s<%s>", depth * 2, "", tag);
-    append_escaped(out, text);
+    apm_xml_append_escaped(out, text);
     g_string_append_printf(out, "</%s>\n", tag);
 }
 
@@ -166,7 +141,7 @@ apm_nodedev_def_format(const ApmNodeDevDef *def)
         g_string_append(out, "  <capability type='mdev'>\n");
         if (def->mdev_type) {
             g_string_append(out, "    <type id='");
-            append_escaped(out, def->mdev_type);
+            apm_xml_append_escaped(out, def->mdev_type);
             g_string_append(out, "'/>\n");
         }
         if (def->has_uuid) {
@@ -182,9 +157,9 @@ apm_nodedev_def_format(const ApmNodeDevDef *def)
             const ApmMdevAttr *attr = g_ptr_array_index(def->attrs, i);
 
             g_string_append(out, "    <attr name='");
-            append_escaped(out, attr->name);
+            apm_xml_append_escaped(out, attr->name);
             g_string_append(out, "' value='");
-            append_escaped(out, attr->value);
+            apm_xml_append_escaped(out, attr->value);
             g_string_append(out, "'/>\n");
         }
         break;
@@ -194,32 +169,6 @@ apm_nodedev_def_format(const ApmNodeDevDef *def)
 }
 
 /* ---- parsing ------------------------------------------------------------------------------------------- */
-
-static char *
-node_text(xmlNode *node)
-{
-    xmlChar *content = xmlNodeGetContent(node);
-    char *text = g_strstrip(g_strdup((const char *) content));
-
-    xmlFree(content);
-    return text;
-}
-
-static char *
-prop(xmlNode *node, const char *name)
-{
-    xmlChar *value = xmlGetProp(node, (const xmlChar *) name);
-    char *text = value ? g_strdup((const char *) value) : NULL;
-
-    xmlFree(value);
-    return text;
-}
-
-static gboolean
-is(xmlNode *node, const char *name)
-{
-    return node->type == XML_ELEMENT_NODE && xmlStrEqual(node->name, (const xmlChar *) name);
-}
 
 static gboolean
 parse_hex_id(const char *text, guint max, guint *out)
@@ -252,22 +201,22 @@ parse_capability(ApmNodeDevDef *def, xmlNode *cap, GError **error)
 
         if (n->type != XML_ELEMENT_NODE)
             continue;
-        if (is(n, "ap-adapter")) {
-            text = node_text(n);
+        if (apm_xml_is(n, "ap-adapter")) {
+            text = apm_xml_node_text(n);
             if (!parse_hex_id(text, 255, &def->adapter))
                 return invalid(error, _("<ap-adapter> '%s' is not an adapter number from 0x00 to 0xff"), text);
-        } else if (is(n, "ap-domain")) {
-            text = node_text(n);
+        } else if (apm_xml_is(n, "ap-domain")) {
+            text = apm_xml_node_text(n);
             if (!parse_hex_id(text, 255, &def->domain))
                 return invalid(error, _("<ap-domain> '%s' is not a domain number from 0x0000 to 0x00ff"), text);
-        } else if (is(n, "capability")) {
+        } else if (apm_xml_is(n, "capability")) {
             /* mdev_types of ap_matrix */
             for (xmlNode *t = n->children; t; t = t->next) {
-                if (!is(t, "type"))
+                if (!apm_xml_is(t, "type"))
                     continue;
                 for (xmlNode *f = t->children; f; f = f->next) {
-                    if (is(f, "availableInstances")) {
-                        g_autofree char *count = node_text(f);
+                    if (apm_xml_is(f, "availableInstances")) {
+                        g_autofree char *count = apm_xml_node_text(f);
                         guint64 v;
 
                         if (apm_kstrtoul(count, 10, &v) < 0 || v > 65536)
@@ -276,29 +225,29 @@ parse_capability(ApmNodeDevDef *def, xmlNode *cap, GError **error)
                     }
                 }
             }
-        } else if (is(n, "type")) {
+        } else if (apm_xml_is(n, "type")) {
             g_free(def->mdev_type); /* a repeated element: the last one counts */
-            def->mdev_type = prop(n, "id");
+            def->mdev_type = apm_xml_prop(n, "id");
             if (!def->mdev_type)
                 return invalid(error, "%s", _("<type> of an mdev needs an id attribute"));
-        } else if (is(n, "uuid")) {
-            text = node_text(n);
+        } else if (apm_xml_is(n, "uuid")) {
+            text = apm_xml_node_text(n);
             if (!apm_uuid_parse(text, &def->uuid))
                 return invalid(error, _("<uuid> '%s' is not a UUID"), text);
             def->has_uuid = TRUE;
-        } else if (is(n, "parent_addr")) {
+        } else if (apm_xml_is(n, "parent_addr")) {
             g_free(def->parent_addr); /* a repeated element: the last one counts */
-            def->parent_addr = node_text(n);
-        } else if (is(n, "iommuGroup")) {
-            g_autofree char *number = prop(n, "number");
+            def->parent_addr = apm_xml_node_text(n);
+        } else if (apm_xml_is(n, "iommuGroup")) {
+            g_autofree char *number = apm_xml_prop(n, "number");
             guint64 v;
 
             if (!number || apm_kstrtoul(number, 10, &v) < 0 || v > G_MAXINT)
                 return invalid(error, _("<iommuGroup> number '%s' is not a group number"), number ? number : "");
             def->iommu_group = (int) v;
-        } else if (is(n, "attr")) {
-            g_autofree char *name = prop(n, "name");
-            g_autofree char *value = prop(n, "value");
+        } else if (apm_xml_is(n, "attr")) {
+            g_autofree char *name = apm_xml_prop(n, "name");
+            g_autofree char *value = apm_xml_prop(n, "value");
 
             if (!name || !value)
                 return invalid(error, "%s", _("<attr> needs both a name and a value"));
@@ -318,34 +267,11 @@ apm_nodedev_def_parse(const char *xml, gsize length, GError **error)
     xmlNode *root;
     gboolean have_cap = FALSE;
 
-    if (length == 0 || !xml || !*xml) {
-        invalid(error, "%s", _("The node device document is empty"));
+    doc = apm_xml_read(xml, length, APM_NODEDEV_XML_MAX, _("node device document"), error);
+    if (!doc)
         return NULL;
-    }
-    if (length > APM_NODEDEV_XML_MAX) {
-        g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
-                    _("The node device document is %lu bytes long; at most %d are accepted"),
-                    (unsigned long) length, APM_NODEDEV_XML_MAX);
-        return NULL;
-    }
-    /* no network, no entity expansion, no DTD loading */
-    doc = xmlReadMemory(xml, (int) length, "nodedev.xml", NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc) {
-        const xmlError *e = xmlGetLastError();
-        g_autofree char *why = g_strstrip(g_strdup(e && e->message ? e->message : _("unknown error")));
-
-        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The node device document is not well-formed XML: %s"),
-                    why);
-        return NULL;
-    }
-    if (doc->intSubset || doc->extSubset) {
-        xmlFreeDoc(doc);
-        invalid(error, "%s", _("The node device document may not carry a DTD or entities"));
-        return NULL;
-    }
     root = xmlDocGetRootElement(doc);
-    if (!root || !is(root, "device")) {
+    if (!root || !apm_xml_is(root, "device")) {
         xmlFreeDoc(doc);
         invalid(error, "%s", _("The node device document's root element must be <device>"));
         return NULL;
@@ -354,24 +280,24 @@ apm_nodedev_def_parse(const char *xml, gsize length, GError **error)
     for (xmlNode *n = root->children; n; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
-        if (is(n, "name")) {
+        if (apm_xml_is(n, "name")) {
             g_free(def->name); /* a repeated element: the last one counts */
-            def->name = node_text(n);
-        } else if (is(n, "path")) {
+            def->name = apm_xml_node_text(n);
+        } else if (apm_xml_is(n, "path")) {
             g_free(def->path); /* a repeated element: the last one counts */
-            def->path = node_text(n);
-        } else if (is(n, "parent")) {
+            def->path = apm_xml_node_text(n);
+        } else if (apm_xml_is(n, "parent")) {
             g_free(def->parent); /* a repeated element: the last one counts */
-            def->parent = node_text(n);
-        } else if (is(n, "driver")) {
+            def->parent = apm_xml_node_text(n);
+        } else if (apm_xml_is(n, "driver")) {
             for (xmlNode *d = n->children; d; d = d->next) {
-                if (is(d, "name")) {
+                if (apm_xml_is(d, "name")) {
                     g_free(def->driver);
-                    def->driver = node_text(d);
+                    def->driver = apm_xml_node_text(d);
                 }
             }
-        } else if (is(n, "capability")) {
-            g_autofree char *type = prop(n, "type");
+        } else if (apm_xml_is(n, "capability")) {
+            g_autofree char *type = apm_xml_prop(n, "type");
 
             if (have_cap) {
                 xmlFreeDoc(doc);

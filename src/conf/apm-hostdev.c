@@ -1,0 +1,240 @@
+/* apm-hostdev.c: vfio-ap hostdevs in domain XML and on QEMU's side */
+#include "config.h"
+#include "apm-hostdev.h"
+
+#include <json-glib/json-glib.h>
+#include <libxml/tree.h>
+
+#include "apm-error.h"
+#include "apm-i18n.h"
+#include "apm-kstrto.h"
+#include "apm-xml.h"
+
+void
+apm_hostdev_free(ApmHostdev *hostdev)
+{
+    if (!hostdev)
+        return;
+    g_free(hostdev->alias);
+    g_free(hostdev);
+}
+
+void
+apm_domain_info_free(ApmDomainInfo *info)
+{
+    if (!info)
+        return;
+    g_free(info->name);
+    g_ptr_array_unref(info->hostdevs);
+    g_free(info);
+}
+
+/* Whether a <hostdev> element is a vfio-ap mdev: TRUE/FALSE, or FALSE with an error when it is not one at all and
+ * strict (a document meant to be a vfio-ap hostdev). */
+static gboolean
+is_vfio_ap(xmlNode *node, gboolean strict, GError **error)
+{
+    g_autofree char *mode = apm_xml_prop(node, "mode");
+    g_autofree char *type = apm_xml_prop(node, "type");
+    g_autofree char *model = apm_xml_prop(node, "model");
+
+    if (g_strcmp0(mode, "subsystem") != 0 || g_strcmp0(type, "mdev") != 0) {
+        if (strict)
+            g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                        _("The <hostdev> is mode '%s' type '%s', not a mediated device (mode='subsystem' "
+                          "type='mdev')"),
+                        mode ? mode : "", type ? type : "");
+        return FALSE;
+    }
+    if (g_strcmp0(model, "vfio-ap") != 0) {
+        if (strict)
+            g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                        _("The mediated device <hostdev> is of model '%s', not vfio-ap"), model ? model : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static ApmHostdev *
+hostdev_from_node(xmlNode *node, GError **error)
+{
+    g_autoptr(ApmHostdev) h = g_new0(ApmHostdev, 1);
+    gboolean have_uuid = FALSE;
+
+    for (xmlNode *n = node->children; n; n = n->next) {
+        if (apm_xml_is(n, "source")) {
+            for (xmlNode *a = n->children; a; a = a->next) {
+                g_autofree char *uuid = NULL;
+
+                if (!apm_xml_is(a, "address"))
+                    continue;
+                uuid = apm_xml_prop(a, "uuid");
+                if (!uuid || !apm_uuid_parse(uuid, &h->uuid)) {
+                    g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                                _("The vfio-ap <hostdev>'s <address uuid='%s'/> is not a UUID"), uuid ? uuid : "");
+                    return NULL;
+                }
+                have_uuid = TRUE;
+            }
+        } else if (apm_xml_is(n, "alias")) {
+            g_free(h->alias);
+            h->alias = apm_xml_prop(n, "name");
+        } else if (apm_xml_is(n, "boot")) {
+            g_autofree char *order = apm_xml_prop(n, "order");
+            guint64 v;
+
+            if (!order || apm_kstrtoul(order, 10, &v) < 0 || v == 0 || v > G_MAXINT) {
+                g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("<boot order='%s'/> is not a boot order"),
+                            order ? order : "");
+                return NULL;
+            }
+            h->boot_order = (guint) v;
+        }
+    }
+    if (!have_uuid) {
+        g_set_error_literal(error, APM_ERROR, APM_ERROR_INVALID,
+                            _("The vfio-ap <hostdev> names no mdev: it needs <source><address uuid='…'/></source>"));
+        return NULL;
+    }
+    return g_steal_pointer(&h);
+}
+
+ApmHostdev *
+apm_hostdev_parse(const char *xml, gsize length, GError **error)
+{
+    xmlDoc *doc = apm_xml_read(xml, length, APM_DOMAIN_XML_MAX, _("hostdev XML"), error);
+    xmlNode *root;
+    ApmHostdev *h = NULL;
+
+    if (!doc)
+        return NULL;
+    root = xmlDocGetRootElement(doc);
+    if (!root || !apm_xml_is(root, "hostdev"))
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The device XML's root element is <%s>, not <hostdev>"),
+                    root ? (const char *) root->name : "");
+    else if (is_vfio_ap(root, TRUE, error))
+        h = hostdev_from_node(root, error);
+    xmlFreeDoc(doc);
+    return h;
+}
+
+gboolean
+apm_hostdev_validate(const ApmHostdev *hostdev, GError **error)
+{
+    if (hostdev->boot_order) {
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                    _("A vfio-ap hostdev cannot have a boot order (it has <boot order='%u'/>): a guest does not "
+                      "boot from crypto adapters"),
+                    hostdev->boot_order);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+char *
+apm_hostdev_format(const ApmHostdev *hostdev, guint indent)
+{
+    GString *out = g_string_new(NULL);
+    char uuid[APM_UUID_TEXT_LEN + 1];
+    int i = (int) indent;
+
+    g_string_append_printf(out, "%*s<hostdev mode='subsystem' type='mdev' managed='no' model='vfio-ap'>\n", i, "");
+    g_string_append_printf(out, "%*s  <source>\n%*s    <address uuid='%s'/>\n%*s  </source>\n", i, "", i, "",
+                           apm_uuid_format(&hostdev->uuid, uuid), i, "");
+    if (hostdev->boot_order)
+        g_string_append_printf(out, "%*s  <boot order='%u'/>\n", i, "", hostdev->boot_order);
+    if (hostdev->alias) {
+        g_string_append_printf(out, "%*s  <alias name='", i, "");
+        apm_xml_append_escaped(out, hostdev->alias);
+        g_string_append(out, "'/>\n");
+    }
+    g_string_append_printf(out, "%*s</hostdev>\n", i, "");
+    return g_string_free(out, FALSE);
+}
+
+char *
+apm_hostdev_sysfsdev(const ApmHostdev *hostdev)
+{
+    char uuid[APM_UUID_TEXT_LEN + 1];
+
+    return g_strconcat("/sys/bus/mdev/devices/", apm_uuid_format(&hostdev->uuid, uuid), NULL);
+}
+
+char *
+apm_hostdev_qemu_json(const ApmHostdev *hostdev)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = NULL;
+    g_autofree char *sysfsdev = apm_hostdev_sysfsdev(hostdev);
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "driver");
+    json_builder_add_string_value(b, "vfio-ap");
+    json_builder_set_member_name(b, "id");
+    json_builder_add_string_value(b, hostdev->alias ? hostdev->alias : "hostdev0");
+    json_builder_set_member_name(b, "sysfsdev");
+    json_builder_add_string_value(b, sysfsdev);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    return json_generator_to_data(gen, NULL);
+}
+
+ApmDomainInfo *
+apm_domain_info_parse(const char *xml, gsize length, GError **error)
+{
+    xmlDoc *doc = apm_xml_read(xml, length, APM_DOMAIN_XML_MAX, _("domain XML"), error);
+    g_autoptr(ApmDomainInfo) info = NULL;
+    xmlNode *domain;
+
+    if (!doc)
+        return NULL;
+    domain = xmlDocGetRootElement(doc);
+    if (domain && apm_xml_is(domain, "domstatus")) {
+        xmlNode *n = domain->children;
+
+        while (n && !apm_xml_is(n, "domain"))
+            n = n->next;
+        domain = n;
+    }
+    if (!domain || !apm_xml_is(domain, "domain")) {
+        xmlFreeDoc(doc);
+        g_set_error_literal(error, APM_ERROR, APM_ERROR_INVALID,
+                            _("The domain XML's root element is neither <domain> nor <domstatus>"));
+        return NULL;
+    }
+    info = g_new0(ApmDomainInfo, 1);
+    info->hostdevs = g_ptr_array_new_with_free_func((GDestroyNotify) apm_hostdev_free);
+    for (xmlNode *n = domain->children; n; n = n->next) {
+        if (apm_xml_is(n, "name")) {
+            g_free(info->name);
+            info->name = apm_xml_node_text(n);
+        } else if (apm_xml_is(n, "devices")) {
+            for (xmlNode *d = n->children; d; d = d->next) {
+                ApmHostdev *h;
+
+                if (!apm_xml_is(d, "hostdev") || !is_vfio_ap(d, FALSE, NULL))
+                    continue;
+                h = hostdev_from_node(d, error);
+                if (!h) {
+                    xmlFreeDoc(doc);
+                    return NULL;
+                }
+                g_ptr_array_add(info->hostdevs, h);
+            }
+        }
+    }
+    xmlFreeDoc(doc);
+    if (!info->name || !*info->name) {
+        g_set_error_literal(error, APM_ERROR, APM_ERROR_INVALID, _("The domain XML has no <name>"));
+        return NULL;
+    }
+    if (info->hostdevs->len > 1) {
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                    _("Guest %s has %u vfio-ap hostdevs; a guest can have only one (it has one AP matrix)"),
+                    info->name, info->hostdevs->len);
+        return NULL;
+    }
+    return g_steal_pointer(&info);
+}
