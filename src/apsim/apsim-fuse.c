@@ -20,6 +20,8 @@ struct ApsimFuse {
     struct fuse *fuse;
     char *mountpoint;
     time_t started;
+    GMutex handles_lock; /* a leaf: nothing else is taken under it */
+    GHashTable *handles; /* open files; those the kernel had not released when the loop ended are freed at unmount */
 };
 
 typedef struct {
@@ -176,6 +178,9 @@ op_open(const char *path, struct fuse_file_info *fi)
         return -EACCES;
     }
     h->content = g_string_new(NULL);
+    g_mutex_lock(&af->handles_lock);
+    g_hash_table_add(af->handles, h);
+    g_mutex_unlock(&af->handles_lock);
     fi->fh = (uint64_t) (uintptr_t) h;
     fi->direct_io = 1;
     return 0;
@@ -221,15 +226,33 @@ op_write(const char *path, const char *buf, size_t size, off_t offset, struct fu
     return rc < 0 ? rc : (int) size;
 }
 
-static int
-op_release(const char *path, struct fuse_file_info *fi)
+static void
+handle_free(Handle *h)
 {
-    Handle *h = (Handle *) (uintptr_t) fi->fh;
-
-    (void) path;
     apsim_sysfs_node_clear(&h->node);
     g_string_free(h->content, TRUE);
     g_free(h);
+}
+
+static void
+handle_free_entry(gpointer key, gpointer value, gpointer data)
+{
+    (void) value;
+    (void) data;
+    handle_free(key);
+}
+
+static int
+op_release(const char *path, struct fuse_file_info *fi)
+{
+    ApsimFuse *af = current();
+    Handle *h = (Handle *) (uintptr_t) fi->fh;
+
+    (void) path;
+    g_mutex_lock(&af->handles_lock);
+    g_hash_table_remove(af->handles, h);
+    g_mutex_unlock(&af->handles_lock);
+    handle_free(h);
     return 0;
 }
 
@@ -273,10 +296,14 @@ apsim_fuse_mount(ApsimHost *host, const char *mountpoint, GError **error)
     af->host = host;
     af->mountpoint = g_strdup(mountpoint);
     af->started = time(NULL);
+    g_mutex_init(&af->handles_lock);
+    af->handles = g_hash_table_new(g_direct_hash, g_direct_equal);
     af->fuse = fuse_new(&args, &operations, sizeof(operations), af);
     fuse_opt_free_args(&args);
     if (!af->fuse) {
         g_set_error(error, APM_ERROR, APM_ERROR_IO, _("Cannot create the FUSE file system"));
+        g_hash_table_unref(af->handles);
+        g_mutex_clear(&af->handles_lock);
         g_free(af->mountpoint);
         g_free(af);
         return NULL;
@@ -286,6 +313,8 @@ apsim_fuse_mount(ApsimHost *host, const char *mountpoint, GError **error)
                     _("Cannot mount the simulated /sys at %s (is /dev/fuse available, and are you root?)"),
                     mountpoint);
         fuse_destroy(af->fuse);
+        g_hash_table_unref(af->handles);
+        g_mutex_clear(&af->handles_lock);
         g_free(af->mountpoint);
         g_free(af);
         return NULL;
@@ -320,6 +349,10 @@ apsim_fuse_unmount(ApsimFuse *af)
         return;
     fuse_unmount(af->fuse);
     fuse_destroy(af->fuse);
+    /* files still open when the loop ended: their release will never come */
+    g_hash_table_foreach(af->handles, handle_free_entry, NULL);
+    g_hash_table_unref(af->handles);
+    g_mutex_clear(&af->handles_lock);
     g_free(af->mountpoint);
     g_free(af);
 }
