@@ -161,6 +161,38 @@ handle_pre(const char *root, const Args *a, const ApmUuid *uuid)
     return 0;
 }
 
+/* The live change under the lock that handle_live holds */
+static int
+live_locked(const char *root, const ApmUuid *uuid, const ApmMdevConfig *config, const ApmExecOptions *options)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ApmHost) host = apm_host_read(root, &error);
+    g_autoptr(ApmPlan) plan = NULL;
+    g_autoptr(GPtrArray) differences = g_ptr_array_new_with_free_func(g_free);
+    const ApmMdevInfo *mdev;
+
+    if (!host)
+        return fail("%s", error->message);
+    mdev = apm_host_mdev(host, uuid);
+    if (mdev && !mdev->has_ap_config)
+        return fail("%s", _("The vfio_ap driver of this kernel has no ap_config attribute, so a live change "
+                            "cannot be made in one step; stop and start the mdev instead"));
+    plan = apm_plan_update_live(host, uuid, config, &error);
+    if (!plan)
+        return fail("%s", error->message);
+    for (guint i = 0; i < plan->refusals->len; i++)
+        g_printerr("%s\n", (char *) g_ptr_array_index(plan->refusals, i));
+    for (guint i = 0; i < plan->warnings->len; i++)
+        g_printerr(_("warning: %s\n"), (char *) g_ptr_array_index(plan->warnings, i));
+    if (plan->refusals->len)
+        return 1;
+    if (!apm_exec_plan(root, plan, options, differences, &error))
+        return fail("%s", error->message);
+    for (guint i = 0; i < differences->len; i++)
+        g_printerr("%s\n", (char *) g_ptr_array_index(differences, i));
+    return 0;
+}
+
 /* live modify (mdevctl 1.3 modify --live): the running mdev gets the config's matrix in one ap_config write,
  * after the same checks as a start; the lock is this process's own, released when it is done */
 static int
@@ -169,12 +201,9 @@ handle_live(const char *root, const ApmUuid *uuid)
     g_autoptr(GError) error = NULL;
     g_autofree char *input = read_stdin();
     g_autoptr(ApmMdevConfig) config = apm_mdev_config_parse(input, -1, &error);
-    g_autoptr(ApmHost) host = NULL;
-    g_autoptr(ApmPlan) plan = NULL;
-    g_autoptr(GPtrArray) differences = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(ApmLockfile) lock = NULL;
-    const ApmMdevInfo *mdev;
+    ApmLockfile *lock;
     ApmExecOptions options;
+    int rc;
 
     if (!config)
         return fail("%s", error->message);
@@ -185,34 +214,9 @@ handle_live(const char *root, const ApmUuid *uuid)
     if (!lock)
         return fail("%s", error->message);
     options.lock_held = TRUE;
-    host = apm_host_read(root, &error);
-    if (!host) {
-        apm_lockfile_release(g_steal_pointer(&lock), NULL);
-        return fail("%s", error->message);
-    }
-    mdev = apm_host_mdev(host, uuid);
-    if (mdev && !mdev->has_ap_config) {
-        apm_lockfile_release(g_steal_pointer(&lock), NULL);
-        return fail("%s", _("The vfio_ap driver of this kernel has no ap_config attribute, so a live change "
-                            "cannot be made in one step; stop and start the mdev instead"));
-    }
-    plan = apm_plan_update_live(host, uuid, config, &error);
-    if (!plan) {
-        apm_lockfile_release(g_steal_pointer(&lock), NULL);
-        return fail("%s", error->message);
-    }
-    for (guint i = 0; i < plan->refusals->len; i++)
-        g_printerr("%s\n", (char *) g_ptr_array_index(plan->refusals, i));
-    for (guint i = 0; i < plan->warnings->len; i++)
-        g_printerr(_("warning: %s\n"), (char *) g_ptr_array_index(plan->warnings, i));
-    if (plan->refusals->len || !apm_exec_plan(root, plan, &options, differences, &error)) {
-        apm_lockfile_release(g_steal_pointer(&lock), NULL);
-        return plan->refusals->len ? 1 : fail("%s", error->message);
-    }
-    apm_lockfile_release(g_steal_pointer(&lock), NULL);
-    for (guint i = 0; i < differences->len; i++)
-        g_printerr("%s\n", (char *) g_ptr_array_index(differences, i));
-    return 0;
+    rc = live_locked(root, uuid, config, &options);
+    apm_lockfile_release(lock, NULL);
+    return rc;
 }
 
 /* get attributes: the active matrix as assign_* entries, in decimal (as ap-check prints them) */
@@ -223,19 +227,20 @@ handle_get_attributes(const char *root, const char *uuid)
     g_autofree char *cdom_path = g_strdup_printf("/sys/devices/vfio_ap/matrix/%s/control_domains", uuid);
     g_autofree char *mtext = apm_sysfs_read_line(root, matrix_path, NULL);
     g_autofree char *ctext = apm_sysfs_read_line(root, cdom_path, NULL);
+    g_autoptr(GPtrArray) attrs = NULL;
     GString *out;
     ApmMatrix m;
 
     if (!mtext || !ctext || !apm_matrix_parse_apqns(mtext, &m, NULL) ||
         !apm_matrix_parse_control_domains(ctext, &m.control_domains, NULL))
         return 0; /* being torn down: nothing to say */
+    attrs = apm_matrix_to_attrs(&m);
     out = g_string_new("[");
-    APM_MASK_FOREACH(id, &m.adapters)
-        g_string_append_printf(out, "%s{\"assign_adapter\":\"%d\"}", out->len > 1 ? "," : "", id);
-    APM_MASK_FOREACH(id, &m.domains)
-        g_string_append_printf(out, "%s{\"assign_domain\":\"%d\"}", out->len > 1 ? "," : "", id);
-    APM_MASK_FOREACH(id, &m.control_domains)
-        g_string_append_printf(out, "%s{\"assign_control_domain\":\"%d\"}", out->len > 1 ? "," : "", id);
+    for (guint i = 0; i < attrs->len; i++) {
+        const ApmMdevAttr *a = g_ptr_array_index(attrs, i);
+
+        g_string_append_printf(out, "%s{\"%s\":\"%s\"}", i ? "," : "", a->name, a->value);
+    }
     g_string_append(out, "]\n");
     fputs(out->str, stdout);
     g_string_free(out, TRUE);

@@ -341,18 +341,6 @@ cmd_dumpxml(Globals *g, int argc, char **argv)
     return EXIT_OK;
 }
 
-static const ApmStoredDef *
-stored(const ApmHost *host, const ApmUuid *uuid)
-{
-    for (guint i = 0; i < host->definitions->len; i++) {
-        const ApmStoredDef *d = g_ptr_array_index(host->definitions, i);
-
-        if (apm_uuid_equal(&d->uuid, uuid))
-            return d;
-    }
-    return NULL;
-}
-
 static int
 cmd_info(Globals *g, int argc, char **argv)
 {
@@ -375,7 +363,7 @@ cmd_info(Globals *g, int argc, char **argv)
         return report_error(g, error, NULL);
     if (def->type == APM_NODEDEV_MDEV) {
         m = apm_host_mdev(host, &def->uuid);
-        d = stored(host, &def->uuid);
+        d = apm_host_definition(host, &def->uuid);
         if (m) {
             g_autofree char *a = apm_mask_format_list(&m->matrix.adapters, APM_LIST_HEX);
             g_autofree char *u = apm_mask_format_list(&m->matrix.domains, APM_LIST_HEX);

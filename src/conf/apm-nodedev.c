@@ -37,6 +37,30 @@ apm_mdev_attrs_add(GPtrArray *attrs, const char *name, const char *value)
     g_ptr_array_add(attrs, attr);
 }
 
+GPtrArray *
+apm_matrix_to_attrs(const ApmMatrix *matrix)
+{
+    const struct {
+        const char *name;
+        const ApmMask *ids;
+    } kinds[] = {
+        { "assign_adapter", &matrix->adapters },
+        { "assign_domain", &matrix->domains },
+        { "assign_control_domain", &matrix->control_domains },
+    };
+    GPtrArray *attrs = apm_mdev_attrs_new();
+
+    for (guint k = 0; k < G_N_ELEMENTS(kinds); k++) {
+        APM_MASK_FOREACH(id, kinds[k].ids) {
+            char value[4];
+
+            g_snprintf(value, sizeof(value), "%d", id);
+            apm_mdev_attrs_add(attrs, kinds[k].name, value);
+        }
+    }
+    return attrs;
+}
+
 ApmNodeDevDef *
 apm_nodedev_def_new(ApmNodeDevType type)
 {

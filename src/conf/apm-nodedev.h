@@ -24,6 +24,10 @@ typedef struct {
  * replaces everything). Any other attribute, or a value the kernel would refuse, is an error naming it. */
 gboolean apm_matrix_from_attrs(const GPtrArray *attrs, ApmMatrix *matrix, GError **error);
 
+/* The inverse, as ap-check's get attributes gives it: one assign_adapter, assign_domain and
+ * assign_control_domain per ID, in that order, in decimal. */
+GPtrArray *apm_matrix_to_attrs(const ApmMatrix *matrix);
+
 /* An empty, ordered list of ApmMdevAttr that frees its entries. */
 GPtrArray *apm_mdev_attrs_new(void);
 void apm_mdev_attrs_add(GPtrArray *attrs, const char *name, const char *value);

@@ -79,18 +79,6 @@ mdev_def_base(const ApmUuid *uuid)
     return def;
 }
 
-static const ApmStoredDef *
-definition(const ApmHost *host, const ApmUuid *uuid)
-{
-    for (guint i = 0; i < host->definitions->len; i++) {
-        const ApmStoredDef *d = g_ptr_array_index(host->definitions, i);
-
-        if (apm_uuid_equal(&d->uuid, uuid))
-            return d;
-    }
-    return NULL;
-}
-
 static void
 copy_attrs(ApmNodeDevDef *def, const GPtrArray *attrs)
 {
@@ -108,7 +96,7 @@ active_mdev_def(const ApmHost *host, const ApmMdevInfo *m)
 {
     ApmNodeDevDef *def = mdev_def_base(&m->uuid);
     char uuid[APM_UUID_TEXT_LEN + 1];
-    const ApmStoredDef *d = definition(host, &m->uuid);
+    const ApmStoredDef *d = apm_host_definition(host, &m->uuid);
 
     def->path = g_strdup_printf("/sys/devices/vfio_ap/matrix/%s", apm_uuid_format(&m->uuid, uuid));
     def->driver = g_strdup(m->driver);
@@ -117,20 +105,10 @@ active_mdev_def(const ApmHost *host, const ApmMdevInfo *m)
         copy_attrs(def, d->config->attrs);
         return def;
     }
-    APM_MASK_FOREACH(id, &m->matrix.adapters) {
-        g_autofree char *v = g_strdup_printf("%d", id);
+    {
+        g_autoptr(GPtrArray) live = apm_matrix_to_attrs(&m->matrix);
 
-        apm_nodedev_def_add_attr(def, "assign_adapter", v);
-    }
-    APM_MASK_FOREACH(id, &m->matrix.domains) {
-        g_autofree char *v = g_strdup_printf("%d", id);
-
-        apm_nodedev_def_add_attr(def, "assign_domain", v);
-    }
-    APM_MASK_FOREACH(id, &m->matrix.control_domains) {
-        g_autofree char *v = g_strdup_printf("%d", id);
-
-        apm_nodedev_def_add_attr(def, "assign_control_domain", v);
+        copy_attrs(def, live);
     }
     return def;
 }
@@ -204,7 +182,7 @@ apm_devices_lookup(const ApmHost *host, const char *name, gboolean inactive, GEr
 
     if (apm_devices_mdev_uuid(name, &uuid)) {
         const ApmMdevInfo *m = apm_host_mdev(host, &uuid);
-        const ApmStoredDef *d = definition(host, &uuid);
+        const ApmStoredDef *d = apm_host_definition(host, &uuid);
 
         if (inactive && d)
             return defined_mdev_def(d);

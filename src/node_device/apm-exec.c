@@ -234,6 +234,12 @@ apm_exec_plan(const char *root, const ApmPlan *plan, const ApmExecOptions *optio
 }
 
 gboolean
+apm_exec_take_back(const char *root, const ApmPlan *plan)
+{
+    return undo(root, plan, plan->writes->len, plan->kind == APM_PLAN_START);
+}
+
+gboolean
 apm_exec_start(const char *root, const ApmPlan *plan, const ApmExecOptions *options, GPtrArray *differences,
                GError **error)
 {

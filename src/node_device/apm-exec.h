@@ -28,5 +28,9 @@ ApmLockfile *apm_exec_lock(const char *root, const ApmExecOptions *options, GErr
 /* Executes any plan the same way (start, live update, stop); a live update is taken back write by write. */
 gboolean apm_exec_plan(const char *root, const ApmPlan *plan, const ApmExecOptions *options, GPtrArray *differences,
                        GError **error);
+/* Takes back every write of a plan that was carried out (a start: the mdev is removed), last first; for a caller
+ * that holds the host config lock and must undo a done plan because a later step failed. */
+gboolean apm_exec_take_back(const char *root, const ApmPlan *plan);
+
 gboolean apm_exec_start(const char *root, const ApmPlan *plan, const ApmExecOptions *options, GPtrArray *differences,
                         GError **error);

@@ -438,6 +438,18 @@ apm_host_mdev(const ApmHost *host, const ApmUuid *uuid)
     return NULL;
 }
 
+const ApmStoredDef *
+apm_host_definition(const ApmHost *host, const ApmUuid *uuid)
+{
+    for (guint i = 0; i < host->definitions->len; i++) {
+        const ApmStoredDef *d = g_ptr_array_index(host->definitions, i);
+
+        if (apm_uuid_equal(&d->uuid, uuid))
+            return d;
+    }
+    return NULL;
+}
+
 const ApmMdevInfo *
 apm_host_mdev_for_apqn(const ApmHost *host, ApmApqn apqn)
 {

@@ -81,5 +81,7 @@ const ApmMdevInfo *apm_host_mdev(const ApmHost *host, const ApmUuid *uuid);
  * writes); a mask the text does not set keeps the value passed in. FALSE when a mask value is not the kernel's
  * absolute form. */
 gboolean apm_host_parse_udev_masks(const char *rules, ApmMask *apmask, ApmMask *aqmask);
+/* The stored definition of uuid, or NULL. */
+const ApmStoredDef *apm_host_definition(const ApmHost *host, const ApmUuid *uuid);
 /* The mdev whose matrix holds the APQN, or NULL. */
 const ApmMdevInfo *apm_host_mdev_for_apqn(const ApmHost *host, ApmApqn apqn);

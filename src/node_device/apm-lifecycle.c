@@ -135,18 +135,6 @@ mdev_uuid_of(const char *name, ApmUuid *uuid, GError **error)
     return FALSE;
 }
 
-static const ApmStoredDef *
-find_definition(const ApmHost *host, const ApmUuid *uuid)
-{
-    for (guint i = 0; i < host->definitions->len; i++) {
-        const ApmStoredDef *d = g_ptr_array_index(host->definitions, i);
-
-        if (apm_uuid_equal(&d->uuid, uuid))
-            return d;
-    }
-    return NULL;
-}
-
 static gboolean
 plan_ok(ApmPlan *plan, ApmOutcome *outcome, GError **error)
 {
@@ -154,6 +142,42 @@ plan_ok(ApmPlan *plan, ApmOutcome *outcome, GError **error)
         return FALSE;
     take_warnings(outcome, plan);
     return apm_plan_check(plan, error);
+}
+
+/* A request on the mdev name: its UUID, the session under the lock, and the outcome's name */
+static gboolean
+begin_named(Session *s, const char *root, const char *name, const ApmExecOptions *options, ApmOutcome *outcome,
+            ApmUuid *uuid, GError **error)
+{
+    if (!mdev_uuid_of(name, uuid, error) || !session_begin(s, root, options, error))
+        return FALSE;
+    set_name(outcome, uuid);
+    return TRUE;
+}
+
+/* Checks and executes a plan within the session, then ends the session */
+static gboolean
+run_plan(Session *s, ApmPlan *plan, ApmOutcome *outcome, GError **error)
+{
+    gboolean ok = plan_ok(plan, outcome, error) &&
+                  apm_exec_plan(s->root, plan, &s->options, outcome->differences, error);
+
+    session_end(s);
+    return ok;
+}
+
+/* Ends the session with an error about the device name */
+static gboolean G_GNUC_PRINTF(4, 5)
+give_up(Session *s, GError **error, int code, const char *format, ...)
+{
+    va_list ap;
+
+    va_start(ap, format);
+    if (error)
+        *error = g_error_new_valist(APM_ERROR, code, format, ap);
+    va_end(ap);
+    session_end(s);
+    return FALSE;
 }
 
 gboolean
@@ -171,7 +195,7 @@ apm_nodedev_define(const char *root, const char *xml, gsize length, const ApmExe
     if (!def || !session_begin(&s, root, options, error))
         return FALSE;
     set_name(outcome, &uuid);
-    existing = find_definition(s.host, &uuid);
+    existing = apm_host_definition(s.host, &uuid);
     config = apm_mdev_config_from_nodedev(def, existing ? existing->config->autostart : FALSE);
     plan = apm_plan_define(s.host, &uuid, config, error);
     ok = plan_ok(plan, outcome, error) && apm_store_write(root, &uuid, config, error);
@@ -188,16 +212,13 @@ apm_nodedev_create(const char *root, const char *xml, gsize length, const ApmExe
     g_autoptr(ApmMdevConfig) config = NULL;
     g_autoptr(ApmPlan) plan = NULL;
     Session s;
-    gboolean ok;
 
     if (!def || !session_begin(&s, root, options, error))
         return FALSE;
     set_name(outcome, &uuid);
     config = apm_mdev_config_from_nodedev(def, FALSE);
     plan = apm_plan_start(s.host, &uuid, config, error);
-    ok = plan_ok(plan, outcome, error) && apm_exec_plan(root, plan, &s.options, outcome->differences, error);
-    session_end(&s);
-    return ok;
+    return run_plan(&s, plan, outcome, error);
 }
 
 gboolean
@@ -208,24 +229,17 @@ apm_nodedev_start(const char *root, const char *name, const ApmExecOptions *opti
     g_autoptr(ApmPlan) plan = NULL;
     const ApmStoredDef *d;
     Session s;
-    gboolean ok;
 
-    if (!mdev_uuid_of(name, &uuid, error) || !session_begin(&s, root, options, error))
+    if (!begin_named(&s, root, name, options, outcome, &uuid, error))
         return FALSE;
-    set_name(outcome, &uuid);
-    d = find_definition(s.host, &uuid);
-    if (!d) {
-        g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND,
-                    _("Node device '%s' is not defined, so it cannot be started; define it first, or create it "
-                      "with nodedev-create"),
-                    name);
-        session_end(&s);
-        return FALSE;
-    }
+    d = apm_host_definition(s.host, &uuid);
+    if (!d)
+        return give_up(&s, error, APM_ERROR_NOT_FOUND,
+                       _("Node device '%s' is not defined, so it cannot be started; define it first, or create it "
+                         "with nodedev-create"),
+                       name);
     plan = apm_plan_start(s.host, &uuid, d->config, error);
-    ok = plan_ok(plan, outcome, error) && apm_exec_plan(root, plan, &s.options, outcome->differences, error);
-    session_end(&s);
-    return ok;
+    return run_plan(&s, plan, outcome, error);
 }
 
 gboolean
@@ -235,22 +249,16 @@ apm_nodedev_destroy(const char *root, const char *name, const ApmExecOptions *op
     ApmUuid uuid;
     g_autoptr(ApmPlan) plan = NULL;
     Session s;
-    gboolean ok;
 
-    if (!mdev_uuid_of(name, &uuid, error) || !session_begin(&s, root, options, error))
+    if (!begin_named(&s, root, name, options, outcome, &uuid, error))
         return FALSE;
-    set_name(outcome, &uuid);
     if (!apm_host_mdev(s.host, &uuid)) {
-        g_set_error(error, APM_ERROR, find_definition(s.host, &uuid) ? APM_ERROR_CONFLICT : APM_ERROR_NOT_FOUND,
-                    find_definition(s.host, &uuid) ? _("Node device '%s' is not active") : _("Node device '%s' not found"),
-                    name);
-        session_end(&s);
-        return FALSE;
+        if (apm_host_definition(s.host, &uuid))
+            return give_up(&s, error, APM_ERROR_CONFLICT, _("Node device '%s' is not active"), name);
+        return give_up(&s, error, APM_ERROR_NOT_FOUND, _("Node device '%s' not found"), name);
     }
     plan = apm_plan_stop(s.host, &uuid);
-    ok = plan_ok(plan, outcome, error) && apm_exec_plan(root, plan, &s.options, outcome->differences, error);
-    session_end(&s);
-    return ok;
+    return run_plan(&s, plan, outcome, error);
 }
 
 gboolean
@@ -261,14 +269,10 @@ apm_nodedev_undefine(const char *root, const char *name, const ApmExecOptions *o
     Session s;
     gboolean ok;
 
-    if (!mdev_uuid_of(name, &uuid, error) || !session_begin(&s, root, options, error))
+    if (!begin_named(&s, root, name, options, outcome, &uuid, error))
         return FALSE;
-    set_name(outcome, &uuid);
-    if (!find_definition(s.host, &uuid)) {
-        g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND, _("Node device '%s' is not defined"), name);
-        session_end(&s);
-        return FALSE;
-    }
+    if (!apm_host_definition(s.host, &uuid))
+        return give_up(&s, error, APM_ERROR_NOT_FOUND, _("Node device '%s' is not defined"), name);
     ok = apm_store_remove(root, &uuid, error);
     session_end(&s);
     return ok;
@@ -302,7 +306,7 @@ apm_nodedev_update(const char *root, const char *name, const char *xml, gsize le
     if (!session_begin(&s, root, options, error))
         return FALSE;
     set_name(outcome, &uuid);
-    d = find_definition(s.host, &uuid);
+    d = apm_host_definition(s.host, &uuid);
     active = apm_host_mdev(s.host, &uuid) != NULL;
     if (flags == APM_UPDATE_CURRENT)
         flags = active ? APM_UPDATE_LIVE : APM_UPDATE_CONFIG;
@@ -335,19 +339,8 @@ apm_nodedev_update(const char *root, const char *name, const char *xml, gsize le
         ok = apm_exec_plan(root, live, &s.options, outcome->differences, error);
     if (ok && defined && !apm_store_write(root, &uuid, config, error)) {
         ok = FALSE;
-        if (live && live->writes->len) {
-            /* keep both or neither: put the live matrix back as it was */
-            g_autoptr(ApmHost) now = apm_host_read(root, NULL);
-            g_autoptr(ApmMdevConfig) back = apm_mdev_config_new("vfio_ap-passthrough", FALSE);
-            g_autofree char *value = apm_matrix_format_ap_config(&live->old_matrix);
-            g_autoptr(ApmPlan) undo = NULL;
-
-            g_strchomp(value);
-            apm_mdev_config_add_attr(back, "ap_config", value);
-            undo = now ? apm_plan_update_live(now, &uuid, back, NULL) : NULL;
-            if (undo)
-                apm_exec_plan(root, undo, &s.options, NULL, NULL);
-        }
+        if (live)
+            apm_exec_take_back(root, live); /* keep both or neither */
     }
     session_end(&s);
     return ok;
@@ -364,16 +357,12 @@ apm_nodedev_set_autostart(const char *root, const char *name, gboolean autostart
     Session s;
     gboolean ok;
 
-    if (!mdev_uuid_of(name, &uuid, error) || !session_begin(&s, root, options, error))
+    if (!begin_named(&s, root, name, options, outcome, &uuid, error))
         return FALSE;
-    set_name(outcome, &uuid);
-    d = find_definition(s.host, &uuid);
-    if (!d) {
-        g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND,
-                    _("Node device '%s' is not defined: only a defined mdev can start at boot"), name);
-        session_end(&s);
-        return FALSE;
-    }
+    d = apm_host_definition(s.host, &uuid);
+    if (!d)
+        return give_up(&s, error, APM_ERROR_NOT_FOUND,
+                       _("Node device '%s' is not defined: only a defined mdev can start at boot"), name);
     config = apm_mdev_config_new(d->config->mdev_type, autostart);
     for (guint i = 0; i < d->config->attrs->len; i++) {
         const ApmMdevAttr *a = g_ptr_array_index(d->config->attrs, i);

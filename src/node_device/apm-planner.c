@@ -244,6 +244,17 @@ predict_guest_matrix(ApmPlan *plan, const ApmHost *host)
     }
 }
 
+/* single writes of verb ("assign"/"unassign") for each ID of ids, each undone by the opposite verb */
+static void
+single_writes(ApmPlan *plan, const ApmMask *ids, gboolean assign, const char *what)
+{
+    g_autofree char *attr = g_strconcat(assign ? "assign_" : "unassign_", what, NULL);
+    g_autofree char *undo = g_strconcat(assign ? "unassign_" : "assign_", what, NULL);
+
+    APM_MASK_FOREACH(id, ids)
+        add_write_undo(plan, attr, g_strdup_printf("0x%02x\n", id), undo, g_strdup_printf("0x%02x\n", id));
+}
+
 static void
 plan_writes(ApmPlan *plan, const ApmHost *host)
 {
@@ -255,12 +266,9 @@ plan_writes(ApmPlan *plan, const ApmHost *host)
         add_write(plan, "ap_config", apm_matrix_format_ap_config(&plan->matrix)); /* one atomic write */
         return;
     }
-    APM_MASK_FOREACH(a, &plan->matrix.adapters)
-        add_write(plan, "assign_adapter", g_strdup_printf("0x%02x\n", a));
-    APM_MASK_FOREACH(d, &plan->matrix.domains)
-        add_write(plan, "assign_domain", g_strdup_printf("0x%02x\n", d));
-    APM_MASK_FOREACH(c, &plan->matrix.control_domains)
-        add_write(plan, "assign_control_domain", g_strdup_printf("0x%02x\n", c));
+    single_writes(plan, &plan->matrix.adapters, TRUE, "adapter");
+    single_writes(plan, &plan->matrix.domains, TRUE, "domain");
+    single_writes(plan, &plan->matrix.control_domains, TRUE, "control_domain");
 }
 
 static ApmPlan *
@@ -278,13 +286,20 @@ plan_new(ApmPlanKind kind, const ApmUuid *uuid, const ApmMdevConfig *config, GEr
     return g_steal_pointer(&plan);
 }
 
-/* What a definition itself can violate. */
+/* What the matrix itself can violate: the host's limits, control domains without a usage domain. */
 static void
-check_definition(ApmPlan *plan, const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config)
+check_shape(ApmPlan *plan, const ApmHost *host)
 {
     check_limits(plan, host);
     if (!apm_mask_is_empty(&plan->matrix.control_domains) && apm_mask_is_empty(&plan->matrix.domains))
         refuse(plan, "%s", _("Control domains need at least one usage domain in the same mdev"));
+}
+
+/* What a definition itself can violate. */
+static void
+check_definition(ApmPlan *plan, const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config)
+{
+    check_shape(plan, host);
     if (config->autostart) {
         check_autostart(plan, host, uuid);
         check_persistent_masks(plan, host);
@@ -325,34 +340,6 @@ apm_plan_start(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *co
     return g_steal_pointer(&plan);
 }
 
-/* one mask's changes as single writes: unassigns into unassign, assigns into assign */
-static void
-diff_writes(GPtrArray *unassign, GPtrArray *assign, const ApmMask *old, const ApmMask *new, const char *what)
-{
-    ApmMask gone, added;
-
-    apm_mask_andnot(&gone, old, new);
-    apm_mask_andnot(&added, new, old);
-    APM_MASK_FOREACH(id, &gone) {
-        ApmWrite *w = g_new0(ApmWrite, 1);
-
-        w->attr = g_strconcat("unassign_", what, NULL);
-        w->value = g_strdup_printf("0x%02x\n", id);
-        w->undo_attr = g_strconcat("assign_", what, NULL);
-        w->undo_value = g_strdup(w->value);
-        g_ptr_array_add(unassign, w);
-    }
-    APM_MASK_FOREACH(id, &added) {
-        ApmWrite *w = g_new0(ApmWrite, 1);
-
-        w->attr = g_strconcat("assign_", what, NULL);
-        w->value = g_strdup_printf("0x%02x\n", id);
-        w->undo_attr = g_strconcat("unassign_", what, NULL);
-        w->undo_value = g_strdup(w->value);
-        g_ptr_array_add(assign, w);
-    }
-}
-
 ApmPlan *
 apm_plan_update_live(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config, GError **error)
 {
@@ -371,9 +358,7 @@ apm_plan_update_live(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConf
         return g_steal_pointer(&plan);
     }
     plan->old_matrix = mdev->matrix;
-    check_limits(plan, host);
-    if (!apm_mask_is_empty(&plan->matrix.control_domains) && apm_mask_is_empty(&plan->matrix.domains))
-        refuse(plan, "%s", _("Control domains need at least one usage domain in the same mdev"));
+    check_shape(plan, host);
     check_apqns(plan, host, uuid);
     predict_guest_matrix(plan, host);
     if (apm_matrix_equal(&plan->old_matrix, &plan->matrix))
@@ -384,22 +369,22 @@ apm_plan_update_live(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConf
         return g_steal_pointer(&plan);
     }
     {
-        g_autoptr(GPtrArray) unassign = g_ptr_array_new();
-        g_autoptr(GPtrArray) assign = g_ptr_array_new();
-        g_autoptr(GPtrArray) ua = g_ptr_array_new(), ud = g_ptr_array_new(), uc = g_ptr_array_new();
+        const ApmMatrix *o = &plan->old_matrix, *n = &plan->matrix;
+        ApmMatrix gone, added;
 
-        diff_writes(ua, assign, &plan->old_matrix.adapters, &plan->matrix.adapters, "adapter");
-        diff_writes(ud, assign, &plan->old_matrix.domains, &plan->matrix.domains, "domain");
-        diff_writes(uc, assign, &plan->old_matrix.control_domains, &plan->matrix.control_domains,
-                    "control_domain");
-        /* take away in the reverse order of giving: control domains, domains, adapters */
-        g_ptr_array_extend_and_steal(unassign, g_steal_pointer(&uc));
-        g_ptr_array_extend_and_steal(unassign, g_steal_pointer(&ud));
-        g_ptr_array_extend_and_steal(unassign, g_steal_pointer(&ua));
-        for (guint i = 0; i < unassign->len; i++)
-            g_ptr_array_add(plan->writes, g_ptr_array_index(unassign, i));
-        for (guint i = 0; i < assign->len; i++)
-            g_ptr_array_add(plan->writes, g_ptr_array_index(assign, i));
+        apm_mask_andnot(&gone.adapters, &o->adapters, &n->adapters);
+        apm_mask_andnot(&gone.domains, &o->domains, &n->domains);
+        apm_mask_andnot(&gone.control_domains, &o->control_domains, &n->control_domains);
+        apm_mask_andnot(&added.adapters, &n->adapters, &o->adapters);
+        apm_mask_andnot(&added.domains, &n->domains, &o->domains);
+        apm_mask_andnot(&added.control_domains, &n->control_domains, &o->control_domains);
+        /* take away in the reverse order of giving: control domains, domains, adapters; then give */
+        single_writes(plan, &gone.control_domains, FALSE, "control_domain");
+        single_writes(plan, &gone.domains, FALSE, "domain");
+        single_writes(plan, &gone.adapters, FALSE, "adapter");
+        single_writes(plan, &added.adapters, TRUE, "adapter");
+        single_writes(plan, &added.domains, TRUE, "domain");
+        single_writes(plan, &added.control_domains, TRUE, "control_domain");
     }
     return g_steal_pointer(&plan);
 }
