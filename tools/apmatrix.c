@@ -11,7 +11,9 @@
 
 #include "apm-devices.h"
 #include "apm-error.h"
+#include "apm-guests.h"
 #include "apm-host.h"
+#include "apm-hotplug.h"
 #include "apm-i18n.h"
 #include "apm-lifecycle.h"
 #include "apm-nodedev.h"
@@ -34,6 +36,9 @@ typedef struct {
     char *root;
     gboolean json;
     ApmExecOptions exec;
+    const char *connect;   /* --connect URI: libvirt's guests */
+    const char *qmp_dir;   /* --qmp-dir DIR: QEMU monitors */
+    guint unplug_timeout_ms;
 } Globals;
 
 typedef struct {
@@ -538,11 +543,7 @@ cmd_start(Globals *g, int argc, char **argv)
     return run_name_op(g, "nodedev-start", argc, argv, apm_nodedev_start);
 }
 
-static int
-cmd_destroy(Globals *g, int argc, char **argv)
-{
-    return run_name_op(g, "nodedev-destroy", argc, argv, apm_nodedev_destroy);
-}
+static int cmd_destroy(Globals *g, int argc, char **argv);
 
 static int
 cmd_undefine(Globals *g, int argc, char **argv)
@@ -619,6 +620,452 @@ cmd_autostart(Globals *g, int argc, char **argv)
     return report_done(g, outcome, sentence);
 }
 
+/* ---- guests ------------------------------------------------------------------------------------------- */
+
+/* The guest back-end: --connect (libvirt), --qmp-dir (QEMU monitors), $APMATRIX_CONNECT, $APMATRIX_QMP_DIR;
+ * else apsim's monitors when the root has them, else libvirt's default connection */
+static ApmGuests *
+open_guests(const Globals *g, GError **error)
+{
+    const char *connect = g->connect ? g->connect : g_getenv("APMATRIX_CONNECT");
+    const char *qmp_dir = g->qmp_dir ? g->qmp_dir : g_getenv("APMATRIX_QMP_DIR");
+    g_autofree char *apsim_dir = g_build_filename(g->root, "run", "apsim", "qmp", NULL);
+
+    if (g->connect || (connect && !g->qmp_dir))
+        return apm_guests_open_libvirt(connect, error);
+    if (qmp_dir)
+        return apm_guests_open_qmp(qmp_dir, 5000, error);
+    if (g_file_test(apsim_dir, G_FILE_TEST_IS_DIR))
+        return apm_guests_open_qmp(apsim_dir, 5000, error);
+    return apm_guests_open_libvirt(NULL, error);
+}
+
+static void
+hotplug_init(const Globals *g, ApmHotplug *hp, ApmGuests *guests)
+{
+    apm_hotplug_init(hp, g->root, guests);
+    hp->exec = g->exec;
+    hp->job_timeout_ms = g->exec.lock_timeout_ms;
+    if (g->unplug_timeout_ms)
+        hp->unplug_timeout_ms = g->unplug_timeout_ms;
+}
+
+static void
+add_apqns(JsonBuilder *b, const char *member, const ApmMatrix *m)
+{
+    ApmApqnIter iter;
+    ApmApqn apqn;
+
+    json_builder_set_member_name(b, member);
+    json_builder_begin_array(b);
+    apm_apqn_iter_init(&iter, &m->adapters, &m->domains);
+    while (apm_apqn_iter_next(&iter, &apqn)) {
+        char text[APM_APQN_TEXT_LEN + 1];
+
+        json_builder_add_string_value(b, apm_apqn_format(apqn, text));
+    }
+    json_builder_end_array(b);
+}
+
+static char *
+apqn_line(const ApmMatrix *m)
+{
+    g_autofree char *apqns = apm_matrix_format_apqns(m);
+
+    g_strdelimit(g_strchomp(apqns), "\n", ' ');
+    return g_steal_pointer(&apqns);
+}
+
+/* Prints what a guest request did: the sentence, what the guest really has and why anything is missing;
+ * EXIT_DIFFERS when the kernel's state differs from the plan */
+static int
+report_guest(const Globals *g, const ApmGuestReport *r, const char *sentence)
+{
+    char uuid[APM_UUID_TEXT_LEN + 1];
+
+    apm_uuid_format(&r->uuid, uuid);
+    if (g->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "guest");
+        json_builder_add_string_value(b, r->guest);
+        json_builder_set_member_name(b, "mdev");
+        json_builder_add_string_value(b, uuid);
+        json_builder_set_member_name(b, "result");
+        json_builder_add_string_value(b, sentence);
+        json_builder_set_member_name(b, "started_on_demand");
+        json_builder_add_boolean_value(b, r->started_on_demand);
+        json_builder_set_member_name(b, "stopped");
+        json_builder_add_boolean_value(b, r->stopped);
+        if (r->has_mdev) {
+            g_autofree char *cd = apm_mask_format_list(&r->matrix.control_domains, APM_LIST_HEX);
+
+            add_apqns(b, "matrix", &r->matrix);
+            add_apqns(b, "guest_matrix", &r->guest_matrix);
+            json_builder_set_member_name(b, "control_domains");
+            json_builder_add_string_value(b, cd);
+        }
+        if (!apm_mask_is_empty(&r->host_adapters) || !apm_mask_is_empty(&r->host_domains)) {
+            g_autofree char *a = apm_mask_format_list(&r->host_adapters, APM_LIST_HEX);
+            g_autofree char *d = apm_mask_format_list(&r->host_domains, APM_LIST_HEX);
+
+            json_builder_set_member_name(b, "taken_from_host");
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "adapters");
+            json_builder_add_string_value(b, a);
+            json_builder_set_member_name(b, "domains");
+            json_builder_add_string_value(b, d);
+            json_builder_end_object(b);
+        }
+        add_strings(b, "filtered", r->filtered);
+        add_strings(b, "warnings", r->warnings);
+        add_strings(b, "differences", r->differences);
+        json_builder_end_object(b);
+        print_json(b);
+    } else {
+        for (guint i = 0; i < r->warnings->len; i++)
+            g_printerr(_("apmatrix: warning: %s\n"), (char *) g_ptr_array_index(r->warnings, i));
+        printf("%s\n", sentence);
+        if (r->started_on_demand)
+            printf(_("mdev %s was started from its definition for guest %s; it stops again when detached\n"), uuid,
+                   r->guest);
+        if (r->stopped)
+            printf(_("mdev %s was stopped\n"), uuid);
+        if (!apm_mask_is_empty(&r->host_adapters) || !apm_mask_is_empty(&r->host_domains)) {
+            g_autofree char *a = apm_mask_format_list(&r->host_adapters, APM_LIST_HEX);
+            g_autofree char *d = apm_mask_format_list(&r->host_domains, APM_LIST_HEX);
+
+            printf(_("Taken from the host's default drivers: adapters %s, domains %s\n"), *a ? a : "-",
+                   *d ? d : "-");
+        }
+        if (r->has_mdev) {
+            g_autofree char *apqns = apqn_line(&r->guest_matrix);
+            g_autofree char *cd = apm_mask_format_list(&r->matrix.control_domains, APM_LIST_HEX);
+
+            printf(_("Guest %s has: %s (control domains: %s)\n"), r->guest, *apqns ? apqns : _("no queues"),
+                   *cd ? cd : "-");
+            for (guint i = 0; i < r->filtered->len; i++)
+                printf(_("Not in the guest: %s\n"), (char *) g_ptr_array_index(r->filtered, i));
+        }
+        for (guint i = 0; i < r->differences->len; i++)
+            g_printerr(_("apmatrix: the kernel differs from the plan: %s\n"),
+                       (char *) g_ptr_array_index(r->differences, i));
+    }
+    return r->differences->len ? EXIT_DIFFERS : EXIT_OK;
+}
+
+static int
+report_guest_error(const Globals *g, const GError *error, const ApmGuestReport *r)
+{
+    g_autoptr(ApmOutcome) outcome = apm_outcome_new();
+
+    for (guint i = 0; r && i < r->warnings->len; i++)
+        g_ptr_array_add(outcome->warnings, g_strdup(g_ptr_array_index(r->warnings, i)));
+    return report_error(g, error, outcome);
+}
+
+/* GUEST [FILE] [--live] [--config] [--current] */
+static int
+device_args(const char *command, int argc, char **argv, gboolean file_needed, const char **guest, const char **file,
+            ApmGuestFlags *flags)
+{
+    gboolean current = FALSE;
+
+    *guest = NULL;
+    *file = NULL;
+    *flags = 0;
+    for (int i = 0; i < argc; i++) {
+        if (g_str_equal(argv[i], "--live"))
+            *flags |= APM_GUEST_LIVE;
+        else if (g_str_equal(argv[i], "--config"))
+            *flags |= APM_GUEST_CONFIG;
+        else if (g_str_equal(argv[i], "--persistent"))
+            *flags |= APM_GUEST_CONFIG | APM_GUEST_LIVE;
+        else if (g_str_equal(argv[i], "--current"))
+            current = TRUE;
+        else if (g_str_equal(argv[i], "--domain") && i + 1 < argc && !*guest)
+            *guest = argv[++i];
+        else if (g_str_equal(argv[i], "--file") && i + 1 < argc && !*file)
+            *file = argv[++i];
+        else if (!is_option(argv[i]) && !*guest)
+            *guest = argv[i];
+        else if ((!is_option(argv[i]) || g_str_equal(argv[i], "-")) && !*file)
+            *file = argv[i];
+        else
+            return usage_error(_("%s does not take '%s'"), command, argv[i]);
+    }
+    if (current && *flags)
+        return usage_error("%s", _("--current cannot go with --live or --config"));
+    if (!*guest || (file_needed && !*file))
+        return usage_error(file_needed ? _("%s needs a guest name and a hostdev XML file")
+                                       : _("%s needs a guest name"),
+                           command);
+    return EXIT_OK;
+}
+
+static ApmHostdev *
+read_hostdev(const char *file, GError **error)
+{
+    gsize length = 0;
+    g_autofree char *xml = read_input(file, &length, error);
+
+    return xml ? apm_hostdev_parse(xml, length, error) : NULL;
+}
+
+static int
+cmd_attach(Globals *g, int argc, char **argv)
+{
+    const char *guest, *file;
+    ApmGuestFlags flags;
+    g_autoptr(ApmHostdev) hostdev = NULL;
+    g_autoptr(ApmGuests) guests = NULL;
+    g_autoptr(ApmGuestReport) report = apm_guest_report_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *sentence = NULL;
+    ApmHotplug hp;
+    char uuid[APM_UUID_TEXT_LEN + 1];
+    int code = device_args("attach-device", argc, argv, TRUE, &guest, &file, &flags);
+
+    if (code != EXIT_OK)
+        return code;
+    hostdev = read_hostdev(file, &error);
+    if (!hostdev || !apm_hostdev_validate(hostdev, &error) || !(guests = open_guests(g, &error)))
+        return report_guest_error(g, error, report);
+    hotplug_init(g, &hp, guests);
+    if (!apm_hotplug_attach(&hp, guest, hostdev, flags, report, &error))
+        return report_guest_error(g, error, report);
+    sentence = g_strdup_printf(_("Device attached successfully: mdev %s to guest %s"),
+                               apm_uuid_format(&hostdev->uuid, uuid), guest);
+    return report_guest(g, report, sentence);
+}
+
+static int
+cmd_detach(Globals *g, int argc, char **argv)
+{
+    const char *guest, *file;
+    ApmGuestFlags flags;
+    g_autoptr(ApmHostdev) hostdev = NULL;
+    g_autoptr(ApmGuests) guests = NULL;
+    g_autoptr(ApmGuestReport) report = apm_guest_report_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *sentence = NULL;
+    ApmHotplug hp;
+    char uuid[APM_UUID_TEXT_LEN + 1];
+    int code = device_args("detach-device", argc, argv, FALSE, &guest, &file, &flags);
+
+    if (code != EXIT_OK)
+        return code;
+    if (file && !(hostdev = read_hostdev(file, &error)))
+        return report_guest_error(g, error, report);
+    if (!(guests = open_guests(g, &error)))
+        return report_guest_error(g, error, report);
+    hotplug_init(g, &hp, guests);
+    if (!apm_hotplug_detach(&hp, guest, hostdev, flags, report, &error))
+        return report_guest_error(g, error, report);
+    sentence = g_strdup_printf(_("Device detached successfully: mdev %s from guest %s"),
+                               apm_uuid_format(&report->uuid, uuid), guest);
+    return report_guest(g, report, sentence);
+}
+
+static int
+run_plug(Globals *g, const char *command, gboolean unplug, int argc, char **argv)
+{
+    const char *guest = NULL;
+    ApmMatrix change;
+    ApmPlugFlags flags = 0;
+    g_autoptr(ApmGuests) guests = NULL;
+    g_autoptr(ApmGuestReport) report = apm_guest_report_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *sentence = NULL;
+    ApmHotplug hp;
+
+    apm_matrix_clear(&change);
+    for (int i = 0; i < argc; i++) {
+        static const char *const names[] = { "--adapter", "--domain", "--control-domain" };
+        ApmMask *masks[] = { &change.adapters, &change.domains, &change.control_domains };
+        static const char *const what[] = { N_("adapter"), N_("domain"), N_("control domain") };
+        gboolean matched = FALSE;
+
+        for (guint k = 0; k < G_N_ELEMENTS(names); k++) {
+            gsize len = strlen(names[k]);
+            const char *value = NULL;
+            ApmMask ids;
+
+            if (g_str_equal(argv[i], names[k]))
+                value = i + 1 < argc ? argv[++i] : NULL;
+            else if (g_str_has_prefix(argv[i], names[k]) && argv[i][len] == '=')
+                value = argv[i] + len + 1;
+            else
+                continue;
+            matched = TRUE;
+            if (!value)
+                return usage_error(_("%s needs a value"), names[k]);
+            if (!apm_mask_parse_list(value, 255, _(what[k]), &ids, &error))
+                return report_guest_error(g, error, report);
+            apm_mask_or(masks[k], masks[k], &ids);
+        }
+        if (matched)
+            continue;
+        if (g_str_equal(argv[i], "--take-from-host") && !unplug)
+            flags |= APM_PLUG_TAKE_FROM_HOST;
+        else if (g_str_equal(argv[i], "--config"))
+            flags |= APM_PLUG_CONFIG;
+        else if (g_str_equal(argv[i], "--live"))
+            continue; /* plug always changes the running guest */
+        else if (!is_option(argv[i]) && !guest)
+            guest = argv[i];
+        else
+            return usage_error(_("%s does not take '%s'"), command, argv[i]);
+    }
+    if (!guest)
+        return usage_error(_("%s needs a guest name"), command);
+    if (!(guests = open_guests(g, &error)))
+        return report_guest_error(g, error, report);
+    hotplug_init(g, &hp, guests);
+    if (!apm_hotplug_plug(&hp, guest, &change, unplug, flags, report, &error))
+        return report_guest_error(g, error, report);
+    {
+        g_autofree char *a = apm_mask_format_list(&change.adapters, APM_LIST_HEX);
+        g_autofree char *d = apm_mask_format_list(&change.domains, APM_LIST_HEX);
+        g_autofree char *c = apm_mask_format_list(&change.control_domains, APM_LIST_HEX);
+
+        sentence = g_strdup_printf(unplug ? _("Unplugged from guest %s: adapters %s, domains %s, control domains %s")
+                                          : _("Plugged into guest %s: adapters %s, domains %s, control domains %s"),
+                                   guest, *a ? a : "-", *d ? d : "-", *c ? c : "-");
+    }
+    return report_guest(g, report, sentence);
+}
+
+static int
+cmd_plug(Globals *g, int argc, char **argv)
+{
+    return run_plug(g, "plug", FALSE, argc, argv);
+}
+
+static int
+cmd_unplug(Globals *g, int argc, char **argv)
+{
+    return run_plug(g, "unplug", TRUE, argc, argv);
+}
+
+static int
+cmd_guests(Globals *g, int argc, char **argv)
+{
+    g_autoptr(ApmGuests) guests = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    g_autoptr(GError) error = NULL;
+    ApmHotplug hp;
+
+    if (argc > 0)
+        return usage_error(_("%s does not take '%s'"), "list", argv[0]);
+    if (!(guests = open_guests(g, &error)))
+        return report_error(g, error, NULL);
+    hotplug_init(g, &hp, guests);
+    list = apm_hotplug_list(&hp, &error);
+    if (!list)
+        return report_error(g, error, NULL);
+    if (g->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_array(b);
+        for (guint i = 0; i < list->len; i++) {
+            const ApmGuestReport *r = g_ptr_array_index(list, i);
+            char uuid[APM_UUID_TEXT_LEN + 1];
+
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "guest");
+            json_builder_add_string_value(b, r->guest);
+            json_builder_set_member_name(b, "mdev");
+            if (!apm_uuid_equal(&r->uuid, &(ApmUuid) { 0 }))
+                json_builder_add_string_value(b, apm_uuid_format(&r->uuid, uuid));
+            else
+                json_builder_add_null_value(b);
+            json_builder_set_member_name(b, "active");
+            json_builder_add_boolean_value(b, r->has_mdev);
+            json_builder_set_member_name(b, "started_on_demand");
+            json_builder_add_boolean_value(b, r->started_on_demand);
+            add_apqns(b, "guest_matrix", &r->guest_matrix);
+            {
+                g_autofree char *cd = apm_mask_format_list(&r->guest_matrix.control_domains, APM_LIST_HEX);
+
+                json_builder_set_member_name(b, "control_domains");
+                json_builder_add_string_value(b, cd);
+            }
+            add_strings(b, "filtered", r->filtered);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+        print_json(b);
+        return EXIT_OK;
+    }
+    printf(" %-20s %-36s  %s\n", _("Guest"), _("mdev"), _("APQNs (control domains)"));
+    printf("%s\n", "-------------------------------------------------------------------------------");
+    for (guint i = 0; i < list->len; i++) {
+        const ApmGuestReport *r = g_ptr_array_index(list, i);
+        char uuid[APM_UUID_TEXT_LEN + 1];
+        g_autofree char *apqns = apqn_line(&r->guest_matrix);
+        g_autofree char *cd = apm_mask_format_list(&r->guest_matrix.control_domains, APM_LIST_HEX);
+        gboolean has = !apm_uuid_equal(&r->uuid, &(ApmUuid) { 0 });
+
+        if (has && r->has_mdev)
+            printf(" %-20s %-36s  %s (%s)\n", r->guest, apm_uuid_format(&r->uuid, uuid),
+                   *apqns ? apqns : _("no queues"), *cd ? cd : "-");
+        else if (has)
+            printf(" %-20s %-36s  %s\n", r->guest, apm_uuid_format(&r->uuid, uuid), _("(not running)"));
+        else
+            printf(" %-20s %-36s  %s\n", r->guest, "-", _("(no vfio-ap device)"));
+        for (guint k = 0; k < r->filtered->len; k++)
+            printf("   %s\n", (char *) g_ptr_array_index(r->filtered, k));
+    }
+    return EXIT_OK;
+}
+
+static int
+cmd_destroy(Globals *g, int argc, char **argv)
+{
+    const char *name = NULL;
+    gboolean force = FALSE;
+    g_autoptr(ApmGuests) guests = NULL;
+    g_autoptr(ApmGuestReport) report = apm_guest_report_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *sentence = NULL, *nodedev = NULL;
+    ApmHotplug hp;
+
+    for (int i = 0; i < argc; i++) {
+        if (g_str_equal(argv[i], "--force"))
+            force = TRUE;
+        else if (g_str_equal(argv[i], "--device") && i + 1 < argc && !name)
+            name = argv[++i];
+        else if (!is_option(argv[i]) && !name)
+            name = argv[i];
+        else
+            return usage_error(_("%s does not take '%s'"), "nodedev-destroy", argv[i]);
+    }
+    if (!name)
+        return usage_error(_("%s needs a device name"), "nodedev-destroy");
+    /* the guests are asked when a back-end is there; without one, the kernel's "in use" and libvirt's status
+     * files still stop a destroy under a guest, and --force needs the back-end to detach */
+    guests = open_guests(g, force ? &error : NULL);
+    if (force && !guests)
+        return report_guest_error(g, error, report);
+    hotplug_init(g, &hp, guests);
+    if (!apm_hotplug_destroy(&hp, name, force, report, &error))
+        return report_guest_error(g, error, report);
+    nodedev = apm_nodedev_mdev_name(&report->uuid);
+    sentence = done_sentence("nodedev-destroy", nodedev, NULL);
+    {
+        g_autoptr(ApmOutcome) outcome = apm_outcome_new();
+
+        outcome->name = g_steal_pointer(&nodedev);
+        for (guint i = 0; i < report->warnings->len; i++)
+            g_ptr_array_add(outcome->warnings, g_strdup(g_ptr_array_index(report->warnings, i)));
+        for (guint i = 0; i < report->differences->len; i++)
+            g_ptr_array_add(outcome->differences, g_strdup(g_ptr_array_index(report->differences, i)));
+        return report_done(g, outcome, sentence);
+    }
+}
+
 static const Command commands[] = {
     { "nodedev-list", cmd_list, N_("[--cap CAP[,CAP...]] [--all | --inactive]") },
     { "nodedev-dumpxml", cmd_dumpxml, N_("NAME [--inactive]") },
@@ -626,10 +1073,15 @@ static const Command commands[] = {
     { "nodedev-define", cmd_define, N_("FILE") },
     { "nodedev-create", cmd_create, N_("FILE") },
     { "nodedev-start", cmd_start, N_("NAME") },
-    { "nodedev-destroy", cmd_destroy, N_("NAME") },
+    { "nodedev-destroy", cmd_destroy, N_("NAME [--force]") },
     { "nodedev-undefine", cmd_undefine, N_("NAME") },
     { "nodedev-update", cmd_update, N_("NAME FILE [--live] [--config] [--current]") },
     { "nodedev-autostart", cmd_autostart, N_("NAME [--disable]") },
+    { "attach-device", cmd_attach, N_("GUEST FILE [--live] [--config] [--current]") },
+    { "detach-device", cmd_detach, N_("GUEST [FILE] [--live] [--config] [--current]") },
+    { "plug", cmd_plug, N_("GUEST [--adapter LIST] [--domain LIST] [--control-domain LIST] [--take-from-host] [--config]") },
+    { "unplug", cmd_unplug, N_("GUEST [--adapter LIST] [--domain LIST] [--control-domain LIST] [--config]") },
+    { "list", cmd_guests, "" },
 };
 
 static void
@@ -644,6 +1096,9 @@ print_help(void)
     printf("  %-24s %s\n", "--root DIR", _("the host's root (default: $APMATRIX_ROOT, else /)"));
     printf("  %-24s %s\n", "--json", _("print results and errors as JSON"));
     printf("  %-24s %s\n", "--lock-timeout SECONDS", _("wait at most this long for the host config lock (100)"));
+    printf("  %-24s %s\n", "--connect URI", _("the guests are libvirt's at URI (default: $APMATRIX_CONNECT)"));
+    printf("  %-24s %s\n", "--qmp-dir DIR", _("the guests are QEMUs with monitors DIR/NAME.sock ($APMATRIX_QMP_DIR)"));
+    printf("  %-24s %s\n", "--unplug-timeout SECONDS", _("wait at most this long for DEVICE_DELETED (5)"));
     printf("\n%s\n", _("Exit codes: 0 done, 1 failed, 2 usage, 3 invalid input, 4 refused, 5 not found, "
                        "6 lock not taken, 7 done but the kernel differs from the plan. See apmatrix(1)."));
 }
@@ -677,6 +1132,17 @@ main(int argc, char **argv)
             if (*end || !(seconds >= 0 && seconds <= 3600))
                 return usage_error(_("--lock-timeout takes seconds from 0 to 3600, not '%s'"), argv[i]);
             g.exec.lock_timeout_ms = (guint) (seconds * 1000);
+        } else if (g_str_equal(argv[i], "--unplug-timeout") && i + 1 < argc) {
+            char *end;
+            double seconds = g_ascii_strtod(argv[++i], &end);
+
+            if (*end || !(seconds > 0 && seconds <= 3600))
+                return usage_error(_("--unplug-timeout takes seconds above 0 up to 3600, not '%s'"), argv[i]);
+            g.unplug_timeout_ms = (guint) (seconds * 1000);
+        } else if (g_str_equal(argv[i], "--connect") && i + 1 < argc) {
+            g.connect = argv[++i];
+        } else if (g_str_equal(argv[i], "--qmp-dir") && i + 1 < argc) {
+            g.qmp_dir = argv[++i];
         } else {
             return usage_error(_("Unknown option '%s'"), argv[i]);
         }
@@ -697,6 +1163,10 @@ main(int argc, char **argv)
                 g.root_option = argv[++j];
             else if (g_str_has_prefix(argv[j], "--root="))
                 g.root_option = argv[j] + 7;
+            else if (g_str_equal(argv[j], "--connect") && j + 1 < argc)
+                g.connect = argv[++j];
+            else if (g_str_equal(argv[j], "--qmp-dir") && j + 1 < argc)
+                g.qmp_dir = argv[++j];
             else
                 g_ptr_array_add(rest, argv[j]);
         }

@@ -37,6 +37,7 @@ static const char usage[] = N_(
     "  guest-detach NAME                    device_del the guest's vfio-ap device (unset_kvm)\n"
     "  guest-apcb NAME                      the guest's AP configuration and cfg-change count\n"
     "  pqap NAME APQN on|off                the guest issues PQAP(AQIC) on a queue\n"
+    "  guest-unplug-hang NAME on|off        device_del is accepted but never completes (no DEVICE_DELETED)\n"
     "  guest-workload NAME on|off           the guest keeps issuing PQAP(AQIC) on all its queues\n"
     "  config-adapter ID on|off             put an adapter into or take it out of the host configuration\n"
     "  config-domain ID on|off              the same for a usage domain\n"
@@ -167,7 +168,8 @@ apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean
     }
     if (argc >= 2 && (g_str_equal(cmd, "guest-stop") || g_str_equal(cmd, "guest-attach") ||
                       g_str_equal(cmd, "guest-detach") || g_str_equal(cmd, "guest-apcb") ||
-                      g_str_equal(cmd, "pqap") || g_str_equal(cmd, "guest-workload"))) {
+                      g_str_equal(cmd, "pqap") || g_str_equal(cmd, "guest-workload") ||
+                      g_str_equal(cmd, "guest-unplug-hang"))) {
         g_autoptr(ApsimGuest) guest = apsim_host_lookup_guest(host, argv[1]);
 
         if (!guest)
@@ -186,6 +188,11 @@ apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean
         } else if (g_str_equal(cmd, "guest-apcb")) {
             *ok = TRUE;
             return guest_apcb_text(host, guest);
+        } else if (g_str_equal(cmd, "guest-unplug-hang") && argc == 3) {
+            if (!on_off(argv[2], &flag))
+                return g_strdup(_("usage: guest-unplug-hang NAME on|off\n"));
+            if (!apsim_qmp_hang_unplug(qmp, argv[1], flag, &error))
+                return g_strdup_printf("%s\n", error->message);
         } else if (g_str_equal(cmd, "guest-workload") && argc == 3) {
             if (!on_off(argv[2], &flag))
                 return g_strdup(_("usage: guest-workload NAME on|off\n"));

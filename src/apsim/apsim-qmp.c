@@ -32,6 +32,8 @@ struct Front {
     char *device_id; /* the vfio-ap device, or NULL */
     char *mdev;
     char *path;
+    gboolean hang_unplug;   /* device_del is accepted but the guest never lets go (no DEVICE_DELETED) */
+    gboolean unplug_pending;
     GSocketService *service;
     GList *clients;
 };
@@ -256,6 +258,7 @@ front_device_del(Front *f)
 
     apsim_guest_close_device(f->qmp->host, f->guest);
     g_clear_pointer(&f->mdev, g_free);
+    f->unplug_pending = FALSE;
     if (id)
         broadcast_event(f, "DEVICE_DELETED", id);
 }
@@ -346,6 +349,27 @@ handle_line(Client *c, const char *line)
         json_builder_end_array(b);
         node = json_builder_get_root(b);
         reply_return(c, id, g_steal_pointer(&node));
+    } else if (g_str_equal(cmd, "qom-get")) {
+        const char *path = get_string(args, "path");
+        const char *property = get_string(args, "property");
+        g_autofree char *dev_path = f->device_id ? g_strdup_printf("/machine/peripheral/%s", f->device_id) : NULL;
+
+        if (!path || !property) {
+            reply_error(c, id, "GenericError", path ? "Parameter 'property' is missing" : "Parameter 'path' is missing");
+        } else if (!dev_path || !g_str_equal(path, dev_path)) {
+            g_autofree char *desc = g_strdup_printf("Device '%s' not found", path);
+
+            reply_error(c, id, "DeviceNotFound", desc);
+        } else if (g_str_equal(property, "sysfsdev") || g_str_equal(property, "type")) {
+            g_autofree char *value = g_str_equal(property, "type") ? g_strdup("vfio-ap")
+                                                                   : g_strconcat(SYSFSDEV_PREFIX, f->mdev, NULL);
+
+            reply_return(c, id, json_node_init_string(json_node_alloc(), value));
+        } else {
+            g_autofree char *desc = g_strdup_printf("Property 'vfio-ap.%s' not found", property);
+
+            reply_error(c, id, "GenericError", desc);
+        }
     } else if (g_str_equal(cmd, "device_add")) {
         const char *klass;
 
@@ -363,9 +387,16 @@ handle_line(Client *c, const char *line)
             g_autofree char *desc = g_strdup_printf("Device '%s' not found", dev);
 
             reply_error(c, id, "DeviceNotFound", desc);
+        } else if (f->unplug_pending) {
+            g_autofree char *desc = g_strdup_printf("Device %s is already in the process of unplug", dev);
+
+            reply_error(c, id, "GenericError", desc);
         } else {
             reply_return(c, id, NULL);
-            front_device_del(f);
+            if (f->hang_unplug)
+                f->unplug_pending = TRUE; /* the guest never acknowledges: the device stays */
+            else
+                front_device_del(f);
         }
     } else if (g_str_equal(cmd, "quit")) {
         reply_return(c, id, NULL);
@@ -598,6 +629,21 @@ job_device_del(gpointer data)
 }
 
 static gboolean
+job_hang_unplug(gpointer data)
+{
+    Job *j = data;
+    Front *f = job_front(j);
+
+    if (!f)
+        return G_SOURCE_REMOVE;
+    f->hang_unplug = j->old_qemu;
+    if (!f->hang_unplug && f->unplug_pending)
+        front_device_del(f); /* the guest lets go at last */
+    j->ok = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
 run_job(ApsimQmp *qmp, GSourceFunc func, const char *name, gboolean old_qemu, const char *mdev, const char *id,
         GError **error)
 {
@@ -631,6 +677,12 @@ gboolean
 apsim_qmp_device_del(ApsimQmp *qmp, const char *name, GError **error)
 {
     return run_job(qmp, job_device_del, name, FALSE, NULL, NULL, error);
+}
+
+gboolean
+apsim_qmp_hang_unplug(ApsimQmp *qmp, const char *name, gboolean hang, GError **error)
+{
+    return run_job(qmp, job_hang_unplug, name, hang, NULL, NULL, error);
 }
 
 /* ---- the request IRQ ------------------------------------------------------------------------------------- */

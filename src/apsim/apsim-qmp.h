@@ -22,3 +22,6 @@ gboolean apsim_qmp_stop_guest(ApsimQmp *qmp, const char *name, GError **error);
 /* device_add / device_del as the monitor would run them (for the control interface). */
 gboolean apsim_qmp_device_add(ApsimQmp *qmp, const char *name, const char *mdev, const char *id, GError **error);
 gboolean apsim_qmp_device_del(ApsimQmp *qmp, const char *name, GError **error);
+/* With hang, the guest accepts device_del but never completes the unplug (no DEVICE_DELETED), as a guest that
+ * ignores the unplug; turning it off completes an unplug that is pending. */
+gboolean apsim_qmp_hang_unplug(ApsimQmp *qmp, const char *name, gboolean hang, GError **error);

@@ -20,6 +20,8 @@ apm_exec_options_init(ApmExecOptions *options)
 {
     options->lock_timeout_ms = 100 * 1000;
     options->lock_held = FALSE;
+    options->annotate = NULL;
+    options->annotate_data = NULL;
 }
 
 ApmLockfile *

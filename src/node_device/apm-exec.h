@@ -5,6 +5,7 @@
 
 #include "apm-lock.h"
 #include "apm-lockfile.h"
+#include "apm-host.h"
 #include "apm-planner.h"
 
 /* The host config lock's class: first in the product's lock order (DESIGN.md "Lock-safe order"). */
@@ -13,6 +14,10 @@ extern const ApmLockClass apm_class_host_config_lock;
 typedef struct {
     guint lock_timeout_ms;   /* how long to wait for the s390apconfig lock (default 100 s, as s390-tools) */
     gboolean lock_held;      /* the caller holds the lock already (it planned under it) */
+    /* called on each host snapshot a request reads under the lock, to add what only the caller knows (the guest
+     * using each mdev, from a guest back-end); NULL when nothing is added */
+    gboolean (*annotate)(ApmHost *host, gpointer data, GError **error);
+    gpointer annotate_data;
 } ApmExecOptions;
 
 void apm_exec_options_init(ApmExecOptions *options);

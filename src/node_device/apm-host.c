@@ -450,6 +450,34 @@ apm_host_definition(const ApmHost *host, const ApmUuid *uuid)
     return NULL;
 }
 
+gboolean
+apm_host_mdev_in_use(const ApmHost *host, const ApmMdevInfo *mdev)
+{
+    ApmApqnIter iter;
+    ApmApqn apqn;
+
+    apm_apqn_iter_init(&iter, &mdev->matrix.adapters, &mdev->matrix.domains);
+    while (apm_apqn_iter_next(&iter, &apqn)) {
+        const ApmQueueInfo *q = apm_host_queue(host, apqn);
+
+        if (q && q->status && g_str_equal(q->status, "in use"))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean
+apm_host_set_guest(ApmHost *host, const ApmUuid *uuid, const char *guest)
+{
+    ApmMdevInfo *m = (ApmMdevInfo *) apm_host_mdev(host, uuid);
+
+    if (!m)
+        return FALSE;
+    g_free(m->guest);
+    m->guest = g_strdup(guest);
+    return TRUE;
+}
+
 const ApmMdevInfo *
 apm_host_mdev_for_apqn(const ApmHost *host, ApmApqn apqn)
 {

@@ -83,5 +83,9 @@ const ApmMdevInfo *apm_host_mdev(const ApmHost *host, const ApmUuid *uuid);
 gboolean apm_host_parse_udev_masks(const char *rules, ApmMask *apmask, ApmMask *aqmask);
 /* The stored definition of uuid, or NULL. */
 const ApmStoredDef *apm_host_definition(const ApmHost *host, const ApmUuid *uuid);
+/* TRUE when the kernel shows mdev attached to a guest: one of its queues has the status "in use". */
+gboolean apm_host_mdev_in_use(const ApmHost *host, const ApmMdevInfo *mdev);
+/* Records that guest (from a guest back-end) uses the active mdev uuid; FALSE when no such mdev is active. */
+gboolean apm_host_set_guest(ApmHost *host, const ApmUuid *uuid, const char *guest);
 /* The mdev whose matrix holds the APQN, or NULL. */
 const ApmMdevInfo *apm_host_mdev_for_apqn(const ApmHost *host, ApmApqn apqn);

@@ -42,6 +42,8 @@ typedef struct {
     ApmHost *host;
 } Session;
 
+static void session_end(Session *s);
+
 static gboolean
 session_begin(Session *s, const char *root, const ApmExecOptions *options, GError **error)
 {
@@ -51,14 +53,15 @@ session_begin(Session *s, const char *root, const ApmExecOptions *options, GErro
         s->options = *options;
     else
         apm_exec_options_init(&s->options);
-    s->lock = apm_exec_lock(root, &s->options, error);
-    if (!s->lock)
-        return FALSE;
-    s->options.lock_held = TRUE;
+    if (!s->options.lock_held) {
+        s->lock = apm_exec_lock(root, &s->options, error);
+        if (!s->lock)
+            return FALSE;
+        s->options.lock_held = TRUE;
+    }
     s->host = apm_host_read(root, error);
-    if (!s->host) {
-        apm_lockfile_release(s->lock, NULL);
-        s->lock = NULL;
+    if (!s->host || (s->options.annotate && !s->options.annotate(s->host, s->options.annotate_data, error))) {
+        session_end(s);
         return FALSE;
     }
     return TRUE;

@@ -402,9 +402,16 @@ apm_plan_stop(const ApmHost *host, const ApmUuid *uuid)
         return g_steal_pointer(&plan);
     }
     plan->old_matrix = mdev->matrix;
+    /* the kernel's remove would block until the guest lets go (or for ever, with an old QEMU) */
     if (mdev->guest)
-        warn(plan, _("guest %s uses mdev %s: removing it unplugs its crypto queues from the running guest"),
-             mdev->guest, text);
+        refuse(plan,
+               _("mdev %s is in use by guest %s: removing it would pull its crypto queues out of the running guest; "
+                 "detach it from the guest first (apmatrix detach-device), or use nodedev-destroy --force"),
+               text, mdev->guest);
+    else if (apm_host_mdev_in_use(host, mdev))
+        refuse(plan,
+               _("mdev %s is in use by a running guest (its queues say 'in use'): detach it from the guest first"),
+               text);
     add_write(plan, "remove", g_strdup("1\n"));
     return g_steal_pointer(&plan);
 }
@@ -421,4 +428,16 @@ apm_plan_check(const ApmPlan *plan, GError **error)
         g_string_append_printf(text, "%s%s", i ? "\n" : "", (char *) g_ptr_array_index(plan->refusals, i));
     g_set_error_literal(error, APM_ERROR, APM_ERROR_CONFLICT, text->str);
     return FALSE;
+}
+
+GPtrArray *
+apm_plan_filter_reasons(const ApmHost *host, const ApmMatrix *matrix, ApmMatrix *guest_matrix)
+{
+    g_autoptr(ApmPlan) plan = plan_new(APM_PLAN_DEFINE, &(ApmUuid) { 0 }, NULL, NULL);
+
+    plan->matrix = *matrix;
+    predict_guest_matrix(plan, host);
+    if (guest_matrix)
+        *guest_matrix = plan->guest_matrix;
+    return g_ptr_array_ref(plan->warnings);
 }

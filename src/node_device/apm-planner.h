@@ -58,8 +58,14 @@ ApmPlan *apm_plan_define(const ApmHost *host, const ApmUuid *uuid, const ApmMdev
 ApmPlan *apm_plan_update_live(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config,
                               GError **error);
 
-/* Plans removing the active mdev uuid. A guest using it is named in a warning: the kernel unplugs its queues. */
+/* Plans removing the active mdev uuid. Refused while a guest uses it (named when known): the kernel's remove would
+ * block until the guest lets go. */
 ApmPlan *apm_plan_stop(const ApmHost *host, const ApmUuid *uuid);
+
+/* The kernel's filter applied to matrix on host: the guest matrix a guest would get, and a sentence for each
+ * adapter or domain it would lack, saying why (not in the host configuration; a queue not bound to vfio_ap, so
+ * the whole adapter goes). */
+GPtrArray *apm_plan_filter_reasons(const ApmHost *host, const ApmMatrix *matrix, ApmMatrix *guest_matrix);
 
 /* Words for who holds an mdev: "mdev U (used by guest G)" or "mdev U". */
 char *apm_plan_describe_owner(const ApmMdevInfo *mdev);

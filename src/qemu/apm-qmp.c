@@ -296,7 +296,10 @@ apm_qmp_connect(const char *socket_path, guint timeout_ms, GError **error)
     g_socket_client_connect_async(client, G_SOCKET_CONNECTABLE(address), qmp->cancel, on_connected, slot);
     ok = wait_for(qmp, is_connected, NULL, timeout_ms, _("connection"), error);
     if (ok && !qmp->connection) {
-        g_set_error(error, APM_ERROR, APM_ERROR_PEER, _("Cannot connect to QEMU's monitor %s: %s"), socket_path,
+        gboolean nobody = g_error_matches(slot[0], G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+                          g_error_matches(slot[0], G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+
+        g_set_error(error, APM_ERROR, nobody ? APM_ERROR_NOT_FOUND : APM_ERROR_PEER, _("Cannot connect to QEMU's monitor %s: %s"), socket_path,
                     slot[0]->message);
         ok = FALSE;
     }

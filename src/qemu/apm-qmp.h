@@ -9,7 +9,8 @@
 typedef struct ApmQmp ApmQmp;
 
 /* Connects, reads the greeting and leaves negotiation mode (qmp_capabilities); each step within timeout_ms.
- * APM_ERROR_PEER when nothing listens or the peer does not speak QMP, APM_ERROR_TIMEOUT when it is silent. */
+ * APM_ERROR_NOT_FOUND when nothing listens there (no socket, or a QEMU that is gone), APM_ERROR_PEER when the
+ * peer does not speak QMP, APM_ERROR_TIMEOUT when it is silent. */
 ApmQmp *apm_qmp_connect(const char *socket_path, guint timeout_ms, GError **error);
 void apm_qmp_free(ApmQmp *qmp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApmQmp, apm_qmp_free)

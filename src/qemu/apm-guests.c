@@ -1,0 +1,541 @@
+/* apm-guests.c: the guest back-end interface, and the back-end of QMP sockets in a folder */
+#include "config.h"
+#include "apm-guests.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "apm-error.h"
+#include "apm-i18n.h"
+#include "apm-qmp.h"
+#include "apm-xml.h"
+
+/* ---- the interface ---------------------------------------------------------------------------------------- */
+
+ApmGuest *
+apm_guest_new(const char *name)
+{
+    ApmGuest *g = g_new0(ApmGuest, 1);
+
+    g->name = g_strdup(name);
+    return g;
+}
+
+void
+apm_guest_free(ApmGuest *guest)
+{
+    if (!guest)
+        return;
+    g_free(guest->name);
+    apm_hostdev_free(guest->live);
+    apm_hostdev_free(guest->config);
+    g_free(guest);
+}
+
+void
+apm_guests_free(ApmGuests *guests)
+{
+    if (!guests)
+        return;
+    if (guests->ops && guests->ops->finalize)
+        guests->ops->finalize(guests);
+    g_free(guests->description);
+    g_free(guests);
+}
+
+const char *
+apm_guests_describe(const ApmGuests *guests)
+{
+    return guests->description;
+}
+
+static gint
+by_name(gconstpointer a, gconstpointer b)
+{
+    const ApmGuest *x = *(ApmGuest *const *) a, *y = *(ApmGuest *const *) b;
+
+    return strcmp(x->name, y->name);
+}
+
+GPtrArray *
+apm_guests_list(ApmGuests *guests, GError **error)
+{
+    GPtrArray *list = guests->ops->list(guests, error);
+
+    if (list)
+        g_ptr_array_sort(list, by_name);
+    return list;
+}
+
+ApmGuest *
+apm_guests_lookup(ApmGuests *guests, const char *name, GError **error)
+{
+    g_autoptr(GPtrArray) list = NULL;
+
+    if (!apm_guest_name_check(name, error))
+        return NULL;
+    list = apm_guests_list(guests, error);
+    if (!list)
+        return NULL;
+    for (guint i = 0; i < list->len; i++) {
+        ApmGuest *g = g_ptr_array_index(list, i);
+
+        if (g_str_equal(g->name, name))
+            return g_ptr_array_steal_index(list, i);
+    }
+    g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND, _("No guest named '%s' among the %s"), name,
+                guests->description);
+    return NULL;
+}
+
+const ApmGuest *
+apm_guests_holder(GPtrArray *list, const ApmUuid *uuid)
+{
+    for (guint i = 0; list && i < list->len; i++) {
+        const ApmGuest *g = g_ptr_array_index(list, i);
+
+        if (g->running && g->live && apm_uuid_equal(&g->live->uuid, uuid))
+            return g;
+    }
+    return NULL;
+}
+
+gboolean
+apm_guests_attach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGuestFlags flags,
+                  GError **error)
+{
+    return apm_guest_name_check(name, error) && guests->ops->attach(guests, name, hostdev, flags, error);
+}
+
+gboolean
+apm_guests_detach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGuestFlags flags,
+                  guint timeout_ms, GError **error)
+{
+    return apm_guest_name_check(name, error) && guests->ops->detach(guests, name, hostdev, flags, timeout_ms, error);
+}
+
+gboolean
+apm_guest_name_check(const char *name, GError **error)
+{
+    const char *why = NULL;
+
+    if (!name || !*name)
+        why = _("it is empty");
+    else if (strlen(name) > 200)
+        why = _("it is longer than 200 bytes");
+    else if (!g_utf8_validate(name, -1, NULL))
+        why = _("it is not UTF-8");
+    else if (strchr(name, '/'))
+        why = _("it contains '/'");
+    else if (name[0] == '.')
+        why = _("it starts with '.'");
+    else
+        for (const char *p = name; *p && !why; p++)
+            if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                why = _("it contains a control character");
+    if (why) {
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("'%s' is not a guest name: %s"), name ? name : "", why);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+apm_guest_hostdev_from_xml(const char *xml, gsize length, ApmHostdev **hostdev, char **name, GError **error)
+{
+    g_autoptr(ApmDomainInfo) info = apm_domain_info_parse(xml, length, error);
+
+    if (!info)
+        return FALSE;
+    if (hostdev)
+        *hostdev = info->hostdevs->len ? g_steal_pointer(&g_ptr_array_index(info->hostdevs, 0)) : NULL;
+    if (name)
+        *name = g_steal_pointer(&info->name);
+    return TRUE;
+}
+
+/* ---- the QMP folder --------------------------------------------------------------------------------------- */
+
+typedef struct {
+    char *dir;
+    guint timeout_ms;
+} QmpFolder;
+
+static char *
+qmp_file(const QmpFolder *q, const char *name, const char *suffix)
+{
+    g_autofree char *base = g_strconcat(name, suffix, NULL);
+
+    return g_build_filename(q->dir, base, NULL);
+}
+
+/* The vfio-ap device of a running QEMU: its id among /machine/peripheral and the mdev of its sysfsdev */
+static gboolean
+qmp_read_device(ApmQmp *qmp, guint timeout_ms, ApmHostdev **hostdev, GError **error)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) args = NULL;
+    g_autoptr(JsonNode) children = NULL;
+    JsonArray *array;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "path");
+    json_builder_add_string_value(b, "/machine/peripheral");
+    json_builder_end_object(b);
+    args = json_builder_get_root(b);
+    children = apm_qmp_execute(qmp, "qom-list", args, timeout_ms, error);
+    if (!children)
+        return FALSE;
+    if (!JSON_NODE_HOLDS_ARRAY(children)) {
+        g_set_error_literal(error, APM_ERROR, APM_ERROR_PEER, _("QEMU's answer to qom-list is not a list"));
+        return FALSE;
+    }
+    array = json_node_get_array(children);
+    for (guint i = 0; i < json_array_get_length(array); i++) {
+        JsonObject *child = json_array_get_object_element(array, i);
+        const char *id = child ? json_object_get_string_member_with_default(child, "name", NULL) : NULL;
+        const char *type = child ? json_object_get_string_member_with_default(child, "type", NULL) : NULL;
+        g_autoptr(JsonBuilder) gb = json_builder_new();
+        g_autoptr(JsonNode) gargs = NULL;
+        g_autoptr(JsonNode) path = NULL;
+        g_autofree char *object = NULL;
+        const char *sysfsdev, *uuid;
+        ApmHostdev *h;
+
+        if (!id || !type || !g_str_equal(type, "child<vfio-ap>"))
+            continue;
+        object = g_strconcat("/machine/peripheral/", id, NULL);
+        json_builder_begin_object(gb);
+        json_builder_set_member_name(gb, "path");
+        json_builder_add_string_value(gb, object);
+        json_builder_set_member_name(gb, "property");
+        json_builder_add_string_value(gb, "sysfsdev");
+        json_builder_end_object(gb);
+        gargs = json_builder_get_root(gb);
+        path = apm_qmp_execute(qmp, "qom-get", gargs, timeout_ms, error);
+        if (!path)
+            return FALSE;
+        sysfsdev = JSON_NODE_HOLDS_VALUE(path) && json_node_get_value_type(path) == G_TYPE_STRING
+                       ? json_node_get_string(path)
+                       : "";
+        uuid = strrchr(sysfsdev, '/') ? strrchr(sysfsdev, '/') + 1 : sysfsdev;
+        h = g_new0(ApmHostdev, 1);
+        if (!apm_uuid_parse(uuid, &h->uuid)) {
+            apm_hostdev_free(h);
+            g_set_error(error, APM_ERROR, APM_ERROR_PEER,
+                        _("QEMU's vfio-ap device '%s' has the sysfsdev '%s', which names no mdev"), id, sysfsdev);
+            return FALSE;
+        }
+        h->alias = g_strdup(id);
+        *hostdev = h;
+        return TRUE;
+    }
+    *hostdev = NULL;
+    return TRUE;
+}
+
+/* A guest from its socket and config file; a socket nobody listens on is a guest that stopped */
+static ApmGuest *
+qmp_guest(QmpFolder *q, const char *name, GError **error)
+{
+    g_autofree char *sock = qmp_file(q, name, ".sock");
+    g_autofree char *conf = qmp_file(q, name, ".xml");
+    g_autoptr(ApmGuest) g = apm_guest_new(name);
+    g_autoptr(GError) local = NULL;
+    g_autofree char *text = NULL;
+    gsize length;
+
+    if (g_file_test(sock, G_FILE_TEST_EXISTS)) {
+        g_autoptr(ApmQmp) qmp = apm_qmp_connect(sock, q->timeout_ms, &local);
+
+        if (qmp) {
+            g->running = TRUE;
+            if (!qmp_read_device(qmp, q->timeout_ms, &g->live, error))
+                return NULL;
+        } else if (!g_error_matches(local, APM_ERROR, APM_ERROR_NOT_FOUND)) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return NULL;
+        }
+    }
+    if (g_file_get_contents(conf, &text, &length, NULL)) {
+        g_autoptr(GError) bad = NULL;
+
+        g->persistent = TRUE;
+        if (!apm_guest_hostdev_from_xml(text, length, &g->config, NULL, &bad)) {
+            g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("Guest %s's definition %s: %s"), name, conf,
+                        bad->message);
+            return NULL;
+        }
+    }
+    return g_steal_pointer(&g);
+}
+
+static GPtrArray *
+qmp_list(ApmGuests *guests, GError **error)
+{
+    QmpFolder *q = guests->priv;
+    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func((GDestroyNotify) apm_guest_free);
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GError) local = NULL;
+    g_autoptr(GDir) dir = g_dir_open(q->dir, 0, &local);
+    const char *entry;
+
+    if (!dir) {
+        if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            return g_steal_pointer(&list); /* no guest has run yet */
+        g_set_error(error, APM_ERROR, APM_ERROR_IO, _("Cannot read the folder of QEMU monitors %s: %s"), q->dir,
+                    local->message);
+        return NULL;
+    }
+    while ((entry = g_dir_read_name(dir))) {
+        g_autofree char *name = NULL;
+
+        if (g_str_has_suffix(entry, ".sock"))
+            name = g_strndup(entry, strlen(entry) - 5);
+        else if (g_str_has_suffix(entry, ".xml"))
+            name = g_strndup(entry, strlen(entry) - 4);
+        if (!name || !apm_guest_name_check(name, NULL) || g_hash_table_contains(seen, name))
+            continue;
+        g_hash_table_add(seen, g_strdup(name));
+        {
+            ApmGuest *g = qmp_guest(q, name, error);
+
+            if (!g)
+                return NULL;
+            if (g->running || g->persistent)
+                g_ptr_array_add(list, g);
+            else
+                apm_guest_free(g);
+        }
+    }
+    return g_steal_pointer(&list);
+}
+
+static ApmQmp *
+qmp_open_running(QmpFolder *q, const char *name, GError **error)
+{
+    g_autofree char *sock = qmp_file(q, name, ".sock");
+    g_autoptr(GError) local = NULL;
+    ApmQmp *qmp = apm_qmp_connect(sock, q->timeout_ms, &local);
+
+    if (!qmp) {
+        if (g_error_matches(local, APM_ERROR, APM_ERROR_NOT_FOUND))
+            g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT,
+                        _("Guest %s is not running (no QEMU listens on %s): only a running guest can change live"),
+                        name, sock);
+        else
+            g_propagate_error(error, g_steal_pointer(&local));
+    }
+    return qmp;
+}
+
+/* The guest's definition is edited as text, the way libvirt wrote it (quotes, indentation), and checked by
+ * parsing before and after: the edit must have added or removed exactly the one vfio-ap hostdev */
+static gboolean
+config_edit(QmpFolder *q, const char *name, const ApmHostdev *hostdev, gboolean add, GError **error)
+{
+    g_autofree char *path = qmp_file(q, name, ".xml");
+    g_autofree char *text = NULL;
+    g_autoptr(GString) out = NULL;
+    g_autoptr(GError) local = NULL;
+    g_autoptr(ApmDomainInfo) before = NULL;
+    g_autoptr(ApmDomainInfo) after = NULL;
+    char uuid[APM_UUID_TEXT_LEN + 1];
+    gsize length = 0;
+
+    apm_uuid_format(&hostdev->uuid, uuid);
+    if (!g_file_get_contents(path, &text, &length, &local)) {
+        if (!g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+            g_set_error(error, APM_ERROR, APM_ERROR_IO, _("Cannot read %s: %s"), path, local->message);
+            return FALSE;
+        }
+        if (!add) {
+            g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND, _("Guest %s has no definition (%s)"), name, path);
+            return FALSE;
+        }
+        out = g_string_new("<domain type='kvm'>\n  <name>");
+        apm_xml_append_escaped(out, name);
+        g_string_append(out, "</name>\n  <devices>\n  </devices>\n</domain>\n");
+        text = g_strdup(out->str);
+        length = out->len;
+        g_string_free(g_steal_pointer(&out), TRUE);
+        g_clear_error(&local);
+    }
+    before = apm_domain_info_parse(text, length, error);
+    if (!before) {
+        g_prefix_error(error, _("Guest %s's definition %s: "), name, path);
+        return FALSE;
+    }
+    out = g_string_new(NULL);
+    if (add) {
+        ApmHostdev plain = { hostdev->uuid, NULL, 0 };
+        g_autofree char *element = NULL;
+        const char *close = g_strrstr(text, "</devices>");
+        const char *at;
+
+        if (before->hostdevs->len) {
+            char other[APM_UUID_TEXT_LEN + 1];
+
+            g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT,
+                        _("Guest %s's definition already has a vfio-ap hostdev (mdev %s): a guest has one AP matrix"),
+                        name, apm_uuid_format(&((ApmHostdev *) g_ptr_array_index(before->hostdevs, 0))->uuid, other));
+            return FALSE;
+        }
+        /* a user alias (ua-...) belongs to the definition; libvirt's own aliases are given at start */
+        if (hostdev->alias && g_str_has_prefix(hostdev->alias, "ua-"))
+            plain.alias = hostdev->alias;
+        element = apm_hostdev_format(&plain, 4);
+        if (close) {
+            for (at = close; at > text && (at[-1] == ' ' || at[-1] == '\t'); at--)
+                ;
+            g_string_append_len(out, text, at - text);
+            g_string_append(out, element);
+            g_string_append(out, at);
+        } else if ((close = g_strrstr(text, "</domain>"))) {
+            g_string_append_len(out, text, close - text);
+            g_string_append_printf(out, "  <devices>\n%s  </devices>\n", element);
+            g_string_append(out, close);
+        }
+    } else {
+        const char *p = text;
+        gboolean done = FALSE;
+
+        while (!done && (p = strstr(p, "<hostdev"))) {
+            const char *end = strstr(p, "</hostdev>");
+            g_autofree char *element = end ? g_strndup(p, end - p) : NULL;
+            const char *from = p, *to;
+
+            if (!end)
+                break;
+            to = end + strlen("</hostdev>");
+            if (!strstr(element, "vfio-ap") || !strstr(element, uuid)) {
+                p = to;
+                continue;
+            }
+            while (from > text && (from[-1] == ' ' || from[-1] == '\t'))
+                from--;
+            if (*to == '\n')
+                to++;
+            g_string_append_len(out, text, from - text);
+            g_string_append(out, to);
+            done = TRUE;
+        }
+        if (!done) {
+            g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND,
+                        _("Guest %s's definition has no vfio-ap hostdev for mdev %s"), name, uuid);
+            return FALSE;
+        }
+    }
+    after = out->len ? apm_domain_info_parse(out->str, out->len, NULL) : NULL;
+    if (!after || after->hostdevs->len != (add ? 1u : 0u) ||
+        (add && !apm_uuid_equal(&((ApmHostdev *) g_ptr_array_index(after->hostdevs, 0))->uuid, &hostdev->uuid))) {
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                    _("Cannot edit guest %s's definition %s: it is not laid out as libvirt writes domain XML"), name,
+                    path);
+        return FALSE;
+    }
+    if (!g_file_set_contents(path, out->str, out->len, &local)) {
+        g_set_error(error, APM_ERROR, APM_ERROR_IO, _("Cannot write guest %s's definition %s: %s"), name, path,
+                    local->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+qmp_attach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGuestFlags flags, GError **error)
+{
+    QmpFolder *q = guests->priv;
+
+    if (flags & APM_GUEST_LIVE) {
+        g_autoptr(ApmQmp) qmp = qmp_open_running(q, name, error);
+        g_autofree char *json = NULL;
+        g_autoptr(JsonNode) args = NULL;
+        g_autoptr(JsonNode) done = NULL;
+
+        if (!qmp)
+            return FALSE;
+        json = apm_hostdev_qemu_json(hostdev);
+        args = json_from_string(json, NULL);
+        done = apm_qmp_execute(qmp, "device_add", args, q->timeout_ms, error);
+        if (!done)
+            return FALSE;
+    }
+    if (flags & APM_GUEST_CONFIG)
+        return config_edit(q, name, hostdev, TRUE, error);
+    return TRUE;
+}
+
+static gboolean
+qmp_detach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGuestFlags flags, guint timeout_ms,
+           GError **error)
+{
+    QmpFolder *q = guests->priv;
+
+    if (flags & APM_GUEST_LIVE) {
+        g_autoptr(ApmQmp) qmp = qmp_open_running(q, name, error);
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) args = NULL;
+        g_autoptr(JsonNode) done = NULL;
+        g_autoptr(JsonNode) event = NULL;
+        g_autoptr(GError) local = NULL;
+        const char *id = hostdev->alias ? hostdev->alias : "hostdev0";
+
+        if (!qmp)
+            return FALSE;
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "id");
+        json_builder_add_string_value(b, id);
+        json_builder_end_object(b);
+        args = json_builder_get_root(b);
+        done = apm_qmp_execute(qmp, "device_del", args, q->timeout_ms, error);
+        if (!done)
+            return FALSE;
+        event = apm_qmp_wait_event(qmp, "DEVICE_DELETED", "device", id, timeout_ms, &local);
+        if (!event) {
+            if (g_error_matches(local, APM_ERROR, APM_ERROR_TIMEOUT))
+                g_set_error(error, APM_ERROR, APM_ERROR_TIMEOUT,
+                            _("Guest %s did not release its vfio-ap device '%s' within %u ms (no DEVICE_DELETED): "
+                              "the device is still attached; the guest may finish the unplug later, or it must be "
+                              "stopped"),
+                            name, id, timeout_ms);
+            else
+                g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+    }
+    if (flags & APM_GUEST_CONFIG)
+        return config_edit(q, name, hostdev, FALSE, error);
+    return TRUE;
+}
+
+static void
+qmp_finalize(ApmGuests *guests)
+{
+    QmpFolder *q = guests->priv;
+
+    g_free(q->dir);
+    g_free(q);
+}
+
+static const ApmGuestsOps qmp_ops = { "qmp", qmp_list, qmp_attach, qmp_detach, qmp_finalize };
+
+ApmGuests *
+apm_guests_open_qmp(const char *dir, guint timeout_ms, GError **error)
+{
+    ApmGuests *guests;
+    QmpFolder *q;
+
+    if (!dir || !*dir) {
+        g_set_error_literal(error, APM_ERROR, APM_ERROR_INVALID, _("No folder of QEMU monitors was given"));
+        return NULL;
+    }
+    q = g_new0(QmpFolder, 1);
+    q->dir = g_strdup(dir);
+    q->timeout_ms = timeout_ms ? timeout_ms : 5000;
+    guests = g_new0(ApmGuests, 1);
+    guests->ops = &qmp_ops;
+    guests->priv = q;
+    guests->description = g_strdup_printf(_("QEMU monitors in %s"), dir);
+    return guests;
+}

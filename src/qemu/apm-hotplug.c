@@ -1,0 +1,996 @@
+/* apm-hotplug.c: attach, detach, plug, unplug, in the lock-safe order */
+#include "config.h"
+#include "apm-hotplug.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "apm-devices.h"
+#include "apm-error.h"
+#include "apm-guestjob.h"
+#include "apm-i18n.h"
+#include "apm-lifecycle.h"
+#include "apm-nodedev.h"
+#include "apm-planner.h"
+#include "apm-store.h"
+#include "apm-sysfs.h"
+
+#define AP_TYPE "vfio_ap-passthrough"
+
+/* the in-process locks of the order: the guest registry and the cached mdev state */
+static ApmLock guests_lock;
+static ApmLock mdev_state_lock;
+
+static void
+locks_init(void)
+{
+    static gsize done = 0;
+
+    if (g_once_init_enter(&done)) {
+        apm_lock_init(&guests_lock, &apm_class_guests_lock, APM_LOCK_MUTEX, "guests lock");
+        apm_lock_init(&mdev_state_lock, &apm_class_mdev_state_lock, APM_LOCK_MUTEX, "mdev state lock");
+        g_once_init_leave(&done, 1);
+    }
+}
+
+void
+apm_hotplug_init(ApmHotplug *hp, const char *root, ApmGuests *guests)
+{
+    memset(hp, 0, sizeof(*hp));
+    hp->root = root;
+    hp->guests = guests;
+    apm_exec_options_init(&hp->exec);
+    hp->job_timeout_ms = hp->exec.lock_timeout_ms;
+    hp->unplug_timeout_ms = 5000;
+    locks_init();
+}
+
+ApmGuestReport *
+apm_guest_report_new(void)
+{
+    ApmGuestReport *r = g_new0(ApmGuestReport, 1);
+
+    r->filtered = g_ptr_array_new_with_free_func(g_free);
+    r->warnings = g_ptr_array_new_with_free_func(g_free);
+    r->differences = g_ptr_array_new_with_free_func(g_free);
+    return r;
+}
+
+void
+apm_guest_report_free(ApmGuestReport *report)
+{
+    if (!report)
+        return;
+    g_free(report->guest);
+    g_ptr_array_unref(report->filtered);
+    g_ptr_array_unref(report->warnings);
+    g_ptr_array_unref(report->differences);
+    g_free(report);
+}
+
+static void
+copy_strings(GPtrArray *to, const GPtrArray *from)
+{
+    for (guint i = 0; from && i < from->len; i++)
+        g_ptr_array_add(to, g_strdup(g_ptr_array_index(from, i)));
+}
+
+/* ---- mdevs started on demand: ROOT/run/apmatrix/on-demand/<uuid> holds the guest's name ------------------- */
+
+static char *
+record_path(const char *root, const ApmUuid *uuid)
+{
+    char text[APM_UUID_TEXT_LEN + 1];
+
+    return g_build_filename(root, "run", "apmatrix", "on-demand", apm_uuid_format(uuid, text), NULL);
+}
+
+static gboolean
+record_write(const char *root, const ApmUuid *uuid, const char *guest, GError **error)
+{
+    g_autofree char *path = record_path(root, uuid);
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *text = g_strconcat(guest, "\n", NULL);
+    g_autoptr(GError) local = NULL;
+
+    if (g_mkdir_with_parents(dir, 0755) < 0) {
+        apm_set_errno_error(error, errno, _("Cannot make the folder %s"), dir);
+        return FALSE;
+    }
+    if (!g_file_set_contents(path, text, -1, &local)) {
+        g_set_error(error, APM_ERROR, APM_ERROR_IO, _("Cannot remember that the mdev was started on demand: %s"),
+                    local->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The guest an mdev was started on demand for, or NULL */
+static char *
+record_read(const char *root, const ApmUuid *uuid)
+{
+    g_autofree char *path = record_path(root, uuid);
+    char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return NULL;
+    return g_strchomp(text);
+}
+
+static void
+record_remove(const char *root, const ApmUuid *uuid)
+{
+    g_autofree char *path = record_path(root, uuid);
+
+    (void) g_unlink(path);
+}
+
+/* ---- one request: its locks, in order, and what it read under them --------------------------------------- */
+
+typedef struct {
+    ApmHotplug *hp;
+    ApmExecOptions exec;   /* lock_held once the host config lock is taken */
+    ApmLockfile *config_lock;
+    ApmGuestJob *job;
+    GPtrArray *guests;     /* the back-end's guests, read under the guest's job */
+    ApmGuest *guest;       /* the request's guest, in guests */
+    ApmHost *host;
+} Op;
+
+static void
+op_end(Op *op)
+{
+    g_clear_pointer(&op->host, apm_host_free);
+    g_clear_pointer(&op->guests, g_ptr_array_unref);
+    op->guest = NULL;
+    g_clear_pointer(&op->job, apm_guest_job_end);
+    if (op->config_lock)
+        apm_lockfile_release(op->config_lock, NULL);
+    op->config_lock = NULL;
+    op->exec.lock_held = FALSE;
+}
+
+/* The back-end's map written into the snapshot: the mdev each running guest has */
+static void
+annotate(ApmHost *host, GPtrArray *guests)
+{
+    for (guint i = 0; guests && i < guests->len; i++) {
+        const ApmGuest *g = g_ptr_array_index(guests, i);
+
+        if (g->running && g->live)
+            apm_host_set_guest(host, &g->live->uuid, g->name);
+    }
+}
+
+/* Reads the host (under the mdev state lock) and adds the guests' map */
+static gboolean
+op_read_host(Op *op, GError **error)
+{
+    g_clear_pointer(&op->host, apm_host_free);
+    apm_lock_acquire(&mdev_state_lock);
+    op->host = apm_host_read(op->hp->root, error);
+    apm_lock_release(&mdev_state_lock);
+    if (!op->host)
+        return FALSE;
+    annotate(op->host, op->guests);
+    return TRUE;
+}
+
+/* host config lock (when config) -> guests lock -> the guest's job; then the back-end's guests and the host */
+static gboolean
+op_begin(Op *op, ApmHotplug *hp, const char *guest, gboolean config, GError **error)
+{
+    memset(op, 0, sizeof(*op));
+    op->hp = hp;
+    op->exec = hp->exec;
+    if (!apm_guest_name_check(guest, error))
+        return FALSE;
+    if (config) {
+        op->config_lock = apm_exec_lock(hp->root, &op->exec, error);
+        if (!op->config_lock)
+            return FALSE;
+        op->exec.lock_held = TRUE;
+    }
+    apm_lock_acquire(&guests_lock);
+    op->job = apm_guest_job_begin(hp->root, guest, hp->job_timeout_ms, error);
+    if (op->job && hp->guests)
+        op->guests = apm_guests_list(hp->guests, error);
+    apm_lock_release(&guests_lock);
+    if (!op->job || (hp->guests && !op->guests)) {
+        op_end(op);
+        return FALSE;
+    }
+    for (guint i = 0; op->guests && i < op->guests->len; i++) {
+        ApmGuest *g = g_ptr_array_index(op->guests, i);
+
+        if (g_str_equal(g->name, guest))
+            op->guest = g;
+    }
+    if (hp->guests && !op->guest) {
+        g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND, _("No guest named '%s' among the %s"), guest,
+                    apm_guests_describe(hp->guests));
+        op_end(op);
+        return FALSE;
+    }
+    if (!op_read_host(op, error)) {
+        op_end(op);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean G_GNUC_PRINTF(4, 5)
+op_fail(Op *op, GError **error, int code, const char *format, ...)
+{
+    va_list ap;
+
+    va_start(ap, format);
+    if (error)
+        *error = g_error_new_valist(APM_ERROR, code, format, ap);
+    va_end(ap);
+    op_end(op);
+    return FALSE;
+}
+
+/* Carries out a checked plan under the locks held (the mdev state lock around the writes) */
+static gboolean
+op_exec(Op *op, const ApmPlan *plan, ApmGuestReport *report, GError **error)
+{
+    gboolean ok;
+
+    copy_strings(report->warnings, plan->warnings);
+    if (!apm_plan_check(plan, error))
+        return FALSE;
+    apm_lock_acquire(&mdev_state_lock);
+    ok = apm_exec_plan(op->hp->root, plan, &op->exec, report->differences, error);
+    apm_lock_release(&mdev_state_lock);
+    return ok;
+}
+
+/* What the guest really has, read back from sysfs, and why each missing adapter or domain is missing */
+static gboolean
+report_guest(Op *op, ApmGuestReport *report, gboolean attached, GError **error)
+{
+    const ApmMdevInfo *m;
+    g_autoptr(GPtrArray) reasons = NULL;
+    ApmMatrix expected;
+    char text[APM_UUID_TEXT_LEN + 1];
+
+    if (!op_read_host(op, error))
+        return FALSE;
+    m = apm_host_mdev(op->host, &report->uuid);
+    if (!m)
+        return TRUE;
+    report->has_mdev = TRUE;
+    report->matrix = m->matrix;
+    report->guest_matrix = m->guest_matrix;
+    report->guest_matrix.control_domains = m->matrix.control_domains;
+    reasons = apm_plan_filter_reasons(op->host, &m->matrix, &expected);
+    copy_strings(report->filtered, reasons);
+    apm_uuid_format(&report->uuid, text);
+    if (!apm_mask_equal(&expected.adapters, &m->guest_matrix.adapters) ||
+        !apm_mask_equal(&expected.domains, &m->guest_matrix.domains)) {
+        g_autofree char *want = apm_matrix_format_apqns(&expected);
+        g_autofree char *got = apm_matrix_format_apqns(&m->guest_matrix);
+
+        g_strdelimit(want, "\n", ' ');
+        g_strdelimit(got, "\n", ' ');
+        g_ptr_array_add(report->differences,
+                        g_strdup_printf(_("the kernel gives the guest %s of mdev %s where %s was expected"),
+                                        *got ? g_strchomp(got) : _("nothing"), text,
+                                        *want ? g_strchomp(want) : _("nothing")));
+    }
+    if (attached) {
+        /* the kernel shows a queue of an attached mdev as "in use" once it is in the guest's APCB */
+        ApmApqnIter iter;
+        ApmApqn apqn;
+
+        apm_apqn_iter_init(&iter, &m->guest_matrix.adapters, &m->guest_matrix.domains);
+        while (apm_apqn_iter_next(&iter, &apqn)) {
+            const ApmQueueInfo *q = apm_host_queue(op->host, apqn);
+            char name[APM_APQN_TEXT_LEN + 1];
+
+            if (!q || !q->status || !g_str_equal(q->status, "in use")) {
+                g_ptr_array_add(report->differences,
+                                g_strdup_printf(_("queue %s of mdev %s is not in use by the guest: the kernel did "
+                                                  "not attach the mdev (its status is '%s')"),
+                                                apm_apqn_format(apqn, name), text,
+                                                q && q->status ? q->status : _("unknown")));
+                break;
+            }
+        }
+    }
+    return TRUE;
+}
+
+/* Stops an mdev started on demand for guest when no guest uses it any more (host config lock held) */
+static gboolean
+stop_on_demand(Op *op, const char *guest, const ApmUuid *uuid, ApmGuestReport *report, GError **error)
+{
+    g_autofree char *owner = record_read(op->hp->root, uuid);
+    const ApmMdevInfo *m;
+    g_autoptr(ApmPlan) plan = NULL;
+
+    if (!owner)
+        return TRUE;
+    m = apm_host_mdev(op->host, uuid);
+    if (!m) {
+        record_remove(op->hp->root, uuid); /* someone stopped it meanwhile */
+        return TRUE;
+    }
+    if (!g_str_equal(owner, guest) || (m->guest && !g_str_equal(m->guest, guest))) {
+        if (m->guest && !g_str_equal(m->guest, guest))
+            record_remove(op->hp->root, uuid); /* another guest uses it now; it stays */
+        return TRUE;
+    }
+    /* the guest itself let go: the snapshot may still name it (libvirt's status file) */
+    apm_host_set_guest(op->host, uuid, NULL);
+    if (apm_host_mdev_in_use(op->host, m))
+        return TRUE;
+    plan = apm_plan_stop(op->host, uuid);
+    if (!op_exec(op, plan, report, error))
+        return FALSE;
+    record_remove(op->hp->root, uuid);
+    report->stopped = TRUE;
+    return TRUE;
+}
+
+/* ---- attach ----------------------------------------------------------------------------------------------- */
+
+/* Starts the mdev from its definition when only defined; the plan is kept to take it back */
+static gboolean
+ensure_started(Op *op, const char *guest, const ApmUuid *uuid, ApmGuestReport *report, ApmPlan **started,
+               GError **error)
+{
+    const ApmStoredDef *d;
+    const ApmMdevInfo *m = apm_host_mdev(op->host, uuid);
+    char text[APM_UUID_TEXT_LEN + 1];
+    g_autoptr(ApmPlan) plan = NULL;
+
+    apm_uuid_format(uuid, text);
+    if (m) {
+        if (m->guest && !g_str_equal(m->guest, guest)) {
+            g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT,
+                        _("mdev %s is in use by guest %s: one mdev serves one guest; detach it there first"), text,
+                        m->guest);
+            return FALSE;
+        }
+        if (!m->guest && apm_host_mdev_in_use(op->host, m)) {
+            g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT,
+                        _("mdev %s is in use by a guest that %s does not know (its queues say 'in use')"), text,
+                        op->hp->guests ? apm_guests_describe(op->hp->guests) : "libvirt");
+            return FALSE;
+        }
+        return TRUE;
+    }
+    d = apm_host_definition(op->host, uuid);
+    if (!d) {
+        g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND,
+                    _("mdev %s is neither active nor defined: define it first (apmatrix nodedev-define)"), text);
+        return FALSE;
+    }
+    plan = apm_plan_start(op->host, uuid, d->config, error);
+    if (!plan || !op_exec(op, plan, report, error))
+        return FALSE;
+    if (!record_write(op->hp->root, uuid, guest, error)) {
+        apm_exec_take_back(op->hp->root, plan);
+        return FALSE;
+    }
+    report->started_on_demand = TRUE;
+    *started = g_steal_pointer(&plan);
+    return TRUE;
+}
+
+gboolean
+apm_hotplug_attach(ApmHotplug *hp, const char *guest, const ApmHostdev *hostdev, ApmGuestFlags flags,
+                   ApmGuestReport *report, GError **error)
+{
+    g_autoptr(ApmPlan) started = NULL;
+    const ApmGuest *holder;
+    char text[APM_UUID_TEXT_LEN + 1];
+    gboolean config_done = FALSE;
+    Op op;
+
+    if (!apm_hostdev_validate(hostdev, error) || !op_begin(&op, hp, guest, TRUE, error))
+        return FALSE;
+    report->guest = g_strdup(guest);
+    report->uuid = hostdev->uuid;
+    apm_uuid_format(&hostdev->uuid, text);
+    if (flags == 0)
+        flags = op.guest->running ? APM_GUEST_LIVE : APM_GUEST_CONFIG;
+    if ((flags & APM_GUEST_LIVE) && !op.guest->running)
+        return op_fail(&op, error, APM_ERROR_CONFLICT,
+                       _("Guest %s is not running: attach with --config to change its definition"), guest);
+    if ((flags & APM_GUEST_LIVE) && op.guest->live) {
+        char other[APM_UUID_TEXT_LEN + 1];
+
+        return op_fail(&op, error, APM_ERROR_CONFLICT,
+                       _("Guest %s already has a vfio-ap device (mdev %s, id %s): a guest has one AP matrix; "
+                         "detach it first, or plug adapters and domains into it"),
+                       guest, apm_uuid_format(&op.guest->live->uuid, other), op.guest->live->alias);
+    }
+    if ((flags & APM_GUEST_CONFIG) && op.guest->config) {
+        char other[APM_UUID_TEXT_LEN + 1];
+
+        return op_fail(&op, error, APM_ERROR_CONFLICT,
+                       _("Guest %s's definition already has a vfio-ap hostdev (mdev %s): a guest has one AP matrix"),
+                       guest, apm_uuid_format(&op.guest->config->uuid, other));
+    }
+    holder = apm_guests_holder(op.guests, &hostdev->uuid);
+    if ((flags & APM_GUEST_LIVE) && holder && holder != op.guest)
+        return op_fail(&op, error, APM_ERROR_CONFLICT,
+                       _("mdev %s is in use by guest %s: one mdev serves one guest; detach it there first"), text,
+                       holder->name);
+    if (flags & APM_GUEST_LIVE) {
+        if (!ensure_started(&op, guest, &hostdev->uuid, report, &started, error)) {
+            op_end(&op);
+            return FALSE;
+        }
+    } else if (!apm_host_mdev(op.host, &hostdev->uuid) && !apm_host_definition(op.host, &hostdev->uuid)) {
+        return op_fail(&op, error, APM_ERROR_NOT_FOUND,
+                       _("mdev %s is neither active nor defined: define it first (apmatrix nodedev-define)"), text);
+    }
+    /* the definition first: it can be taken back; then QEMU */
+    if (flags & APM_GUEST_CONFIG) {
+        if (!apm_guests_attach(hp->guests, guest, hostdev, APM_GUEST_CONFIG, error))
+            goto undo;
+        config_done = TRUE;
+    }
+    if ((flags & APM_GUEST_LIVE) && !apm_guests_attach(hp->guests, guest, hostdev, APM_GUEST_LIVE, error))
+        goto undo;
+    if (!report_guest(&op, report, (flags & APM_GUEST_LIVE) != 0, error)) {
+        op_end(&op);
+        return FALSE;
+    }
+    op_end(&op);
+    return TRUE;
+
+undo:
+    if (config_done)
+        apm_guests_detach(hp->guests, guest, hostdev, APM_GUEST_CONFIG, 0, NULL);
+    if (started) {
+        apm_exec_take_back(hp->root, started);
+        record_remove(hp->root, &hostdev->uuid);
+        report->started_on_demand = FALSE;
+    }
+    op_end(&op);
+    return FALSE;
+}
+
+/* ---- detach ----------------------------------------------------------------------------------------------- */
+
+gboolean
+apm_hotplug_detach(ApmHotplug *hp, const char *guest, const ApmHostdev *hostdev, ApmGuestFlags flags,
+                   ApmGuestReport *report, GError **error)
+{
+    g_autoptr(ApmHostdev) target = NULL;
+    char text[APM_UUID_TEXT_LEN + 1];
+    Op op;
+
+    /* no host config lock while waiting for the guest: only its job */
+    if (!op_begin(&op, hp, guest, FALSE, error))
+        return FALSE;
+    report->guest = g_strdup(guest);
+    if (flags == 0)
+        flags = op.guest->running ? APM_GUEST_LIVE : APM_GUEST_CONFIG;
+    if ((flags & APM_GUEST_LIVE) && !op.guest->running)
+        return op_fail(&op, error, APM_ERROR_CONFLICT,
+                       _("Guest %s is not running: detach with --config to change its definition"), guest);
+    {
+        const ApmHostdev *have = (flags & APM_GUEST_LIVE) ? op.guest->live : op.guest->config;
+        const char *where = (flags & APM_GUEST_LIVE) ? _("the running guest") : _("its definition");
+
+        if (!have)
+            return op_fail(&op, error, APM_ERROR_NOT_FOUND, _("Guest %s has no vfio-ap device in %s"), guest, where);
+        if (hostdev && !apm_uuid_equal(&have->uuid, &hostdev->uuid)) {
+            char other[APM_UUID_TEXT_LEN + 1];
+
+            return op_fail(&op, error, APM_ERROR_NOT_FOUND,
+                           _("Guest %s has no vfio-ap device for mdev %s in %s (its device is mdev %s)"), guest,
+                           apm_uuid_format(&hostdev->uuid, text), where, apm_uuid_format(&have->uuid, other));
+        }
+        target = g_new0(ApmHostdev, 1);
+        target->uuid = have->uuid;
+        target->alias = g_strdup(op.guest->live ? op.guest->live->alias : NULL);
+        if ((flags & APM_GUEST_CONFIG) && !op.guest->config) {
+            return op_fail(&op, error, APM_ERROR_NOT_FOUND, _("Guest %s has no vfio-ap device in %s"), guest,
+                           _("its definition"));
+        }
+        if ((flags & APM_GUEST_CONFIG) && !apm_uuid_equal(&op.guest->config->uuid, &target->uuid))
+            return op_fail(&op, error, APM_ERROR_CONFLICT,
+                           _("Guest %s runs with mdev %s but its definition names mdev %s: detach each on its own"),
+                           guest, apm_uuid_format(&target->uuid, text),
+                           apm_uuid_format(&op.guest->config->uuid, (char[APM_UUID_TEXT_LEN + 1]) { 0 }));
+    }
+    report->uuid = target->uuid;
+    if (!apm_guests_detach(hp->guests, guest, target, flags, hp->unplug_timeout_ms, error)) {
+        op_end(&op);
+        return FALSE;
+    }
+    op_end(&op);
+    if (!(flags & APM_GUEST_LIVE))
+        return TRUE;
+    {
+        g_autofree char *owner = record_read(hp->root, &target->uuid);
+        gboolean ok;
+
+        if (!owner)
+            return TRUE;
+        /* an mdev started on demand goes again: host config lock, then the guest's job once more */
+        if (!op_begin(&op, hp, guest, TRUE, error))
+            return FALSE;
+        ok = stop_on_demand(&op, guest, &target->uuid, report, error);
+        op_end(&op);
+        return ok;
+    }
+}
+
+/* ---- plug and unplug -------------------------------------------------------------------------------------- */
+
+static char *
+ids_text(const ApmMask *mask)
+{
+    return apm_mask_format_list(mask, APM_LIST_HEX);
+}
+
+/* Which host masks must give up IDs so that the APQNs of the change stop being the host's: an adapter being
+ * plugged is taken from apmask, else the domain from aqmask */
+static void
+host_takes(const ApmHost *host, const ApmMatrix *old, const ApmMatrix *wanted, ApmMask *adapters, ApmMask *domains)
+{
+    ApmApqnIter iter;
+    ApmApqn apqn;
+
+    apm_mask_clear_all(adapters);
+    apm_mask_clear_all(domains);
+    apm_apqn_iter_init(&iter, &wanted->adapters, &wanted->domains);
+    while (apm_apqn_iter_next(&iter, &apqn)) {
+        if (apm_matrix_has_apqn(old, apqn) || !apm_mask_test(&host->apmask, apqn.adapter) ||
+            !apm_mask_test(&host->aqmask, apqn.domain) || apm_mask_test(adapters, apqn.adapter) ||
+            apm_mask_test(domains, apqn.domain))
+            continue;
+        if (!apm_mask_test(&old->adapters, apqn.adapter))
+            apm_mask_set(adapters, apqn.adapter);
+        else
+            apm_mask_set(domains, apqn.domain);
+    }
+}
+
+static char *
+relative_mask(const ApmMask *ids, char sign)
+{
+    GString *s = g_string_new(NULL);
+
+    APM_MASK_FOREACH(id, ids) {
+        g_string_append_printf(s, "%s%c0x%02x", s->len ? "," : "", sign, id);
+    }
+    g_string_append_c(s, '\n');
+    return g_string_free(s, FALSE);
+}
+
+/* apmask/aqmask writes that hand the IDs to vfio_ap, then a wait until the bus has bound them; undone on failure
+ * by the caller through give_back */
+static gboolean
+take_from_host(Op *op, const ApmMask *adapters, const ApmMask *domains, GError **error)
+{
+    struct {
+        const char *attr;
+        const ApmMask *ids;
+    } masks[] = { { "sys/bus/ap/apmask", adapters }, { "sys/bus/ap/aqmask", domains } };
+
+    for (guint i = 0; i < G_N_ELEMENTS(masks); i++) {
+        g_autofree char *value = NULL;
+
+        if (apm_mask_is_empty(masks[i].ids))
+            continue;
+        value = relative_mask(masks[i].ids, '-');
+        if (!apm_sysfs_write(op->hp->root, masks[i].attr, value, error)) {
+            if (i == 1 && !apm_mask_is_empty(adapters)) {
+                g_autofree char *back = relative_mask(adapters, '+');
+
+                apm_sysfs_write(op->hp->root, "sys/bus/ap/apmask", back, NULL);
+            }
+            g_prefix_error(error, _("Cannot take IDs from the host's %s: "), masks[i].attr + 11);
+            return FALSE;
+        }
+    }
+    /* the AP bus re-binds the queues; wait until vfio_ap has them all (up to 30 s) */
+    for (gint64 until = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;;) {
+        gboolean bound = TRUE;
+
+        if (!op_read_host(op, error))
+            return FALSE;
+        for (guint i = 0; i < op->host->queues->len && bound; i++) {
+            const ApmQueueInfo *q = g_ptr_array_index(op->host->queues, i);
+
+            if ((apm_mask_test(adapters, q->apqn.adapter) || apm_mask_test(domains, q->apqn.domain)) &&
+                q->driver == APM_DRIVER_ZCRYPT)
+                bound = FALSE;
+        }
+        if (bound)
+            return TRUE;
+        if (g_get_monotonic_time() >= until) {
+            g_set_error_literal(error, APM_ERROR, APM_ERROR_TIMEOUT,
+                                _("The AP bus did not bind the queues taken from the host to vfio_ap within 30 s"));
+            return FALSE;
+        }
+        g_usleep(20 * 1000);
+    }
+}
+
+static void
+give_back(const char *root, const ApmMask *adapters, const ApmMask *domains)
+{
+    if (!apm_mask_is_empty(domains)) {
+        g_autofree char *v = relative_mask(domains, '+');
+
+        apm_sysfs_write(root, "sys/bus/ap/aqmask", v, NULL);
+    }
+    if (!apm_mask_is_empty(adapters)) {
+        g_autofree char *v = relative_mask(adapters, '+');
+
+        apm_sysfs_write(root, "sys/bus/ap/apmask", v, NULL);
+    }
+}
+
+static ApmMdevConfig *
+config_of(const ApmMatrix *matrix, gboolean autostart)
+{
+    ApmMdevConfig *config = apm_mdev_config_new(AP_TYPE, autostart);
+    g_autoptr(GPtrArray) attrs = apm_matrix_to_attrs(matrix);
+
+    for (guint i = 0; i < attrs->len; i++) {
+        const ApmMdevAttr *a = g_ptr_array_index(attrs, i);
+
+        apm_mdev_config_add_attr(config, a->name, a->value);
+    }
+    return config;
+}
+
+/* Refuses IDs that a plug would add twice or an unplug would take that are not there */
+static gboolean
+check_change(const char *guest, const ApmMatrix *old, const ApmMatrix *change, gboolean unplug, GError **error)
+{
+    struct {
+        const ApmMask *have, *ids;
+        const char *what;
+    } dims[] = { { &old->adapters, &change->adapters, N_("adapters") },
+                 { &old->domains, &change->domains, N_("domains") },
+                 { &old->control_domains, &change->control_domains, N_("control domains") } };
+
+    if (apm_mask_is_empty(&change->adapters) && apm_mask_is_empty(&change->domains) &&
+        apm_mask_is_empty(&change->control_domains)) {
+        g_set_error_literal(error, APM_ERROR, APM_ERROR_INVALID,
+                            _("Nothing to plug or unplug: give --adapter, --domain or --control-domain"));
+        return FALSE;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(dims); i++) {
+        ApmMask bad;
+        g_autofree char *list = NULL;
+
+        if (unplug)
+            apm_mask_andnot(&bad, dims[i].ids, dims[i].have);
+        else
+            apm_mask_and(&bad, dims[i].ids, dims[i].have);
+        if (apm_mask_is_empty(&bad))
+            continue;
+        list = ids_text(&bad);
+        g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT,
+                    unplug ? _("Guest %s's mdev does not have %s %s, so they cannot be unplugged")
+                           : _("Guest %s's mdev has %s %s already"),
+                    guest, _(dims[i].what), list);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+apm_hotplug_plug(ApmHotplug *hp, const char *guest, const ApmMatrix *change, gboolean unplug, ApmPlugFlags flags,
+                 ApmGuestReport *report, GError **error)
+{
+    g_autoptr(ApmMdevConfig) config = NULL;
+    g_autoptr(ApmPlan) plan = NULL, defined = NULL;
+    const ApmMdevInfo *m;
+    const ApmStoredDef *d = NULL;
+    ApmMatrix wanted;
+    ApmMask take_a, take_d;
+    char text[APM_UUID_TEXT_LEN + 1];
+    Op op;
+
+    if (!op_begin(&op, hp, guest, TRUE, error))
+        return FALSE;
+    report->guest = g_strdup(guest);
+    if (!op.guest->running)
+        return op_fail(&op, error, APM_ERROR_CONFLICT,
+                       _("Guest %s is not running: plug and unplug change a running guest"), guest);
+    if (!op.guest->live)
+        return op_fail(&op, error, APM_ERROR_CONFLICT,
+                       _("Guest %s has no vfio-ap device: attach an mdev first (apmatrix attach-device)"), guest);
+    report->uuid = op.guest->live->uuid;
+    apm_uuid_format(&report->uuid, text);
+    m = apm_host_mdev(op.host, &report->uuid);
+    if (!m)
+        return op_fail(&op, error, APM_ERROR_CONFLICT, _("Guest %s's mdev %s is not active on the host"), guest, text);
+    if (!check_change(guest, &m->matrix, change, unplug, error)) {
+        op_end(&op);
+        return FALSE;
+    }
+    wanted = m->matrix;
+    if (unplug) {
+        apm_mask_andnot(&wanted.adapters, &wanted.adapters, &change->adapters);
+        apm_mask_andnot(&wanted.domains, &wanted.domains, &change->domains);
+        apm_mask_andnot(&wanted.control_domains, &wanted.control_domains, &change->control_domains);
+    } else {
+        apm_mask_or(&wanted.adapters, &wanted.adapters, &change->adapters);
+        apm_mask_or(&wanted.domains, &wanted.domains, &change->domains);
+        apm_mask_or(&wanted.control_domains, &wanted.control_domains, &change->control_domains);
+    }
+    if (flags & APM_PLUG_CONFIG) {
+        d = apm_host_definition(op.host, &report->uuid);
+        if (!d)
+            return op_fail(&op, error, APM_ERROR_CONFLICT,
+                           _("mdev %s is transient: it has no definition for --config to change"), text);
+    }
+    config = config_of(&wanted, d ? d->config->autostart : FALSE);
+    apm_mask_clear_all(&take_a);
+    apm_mask_clear_all(&take_d);
+    if (!unplug && (flags & APM_PLUG_TAKE_FROM_HOST)) {
+        /* check everything else first: a refusal for another reason must not change the masks */
+        g_autoptr(ApmPlan) trial = NULL;
+
+        host_takes(op.host, &m->matrix, &wanted, &take_a, &take_d);
+        /* the plan as it would be with the masks changed: nothing but the masks may stand in the way */
+        {
+            ApmMask apmask = op.host->apmask, aqmask = op.host->aqmask;
+
+            apm_mask_andnot(&op.host->apmask, &op.host->apmask, &take_a);
+            apm_mask_andnot(&op.host->aqmask, &op.host->aqmask, &take_d);
+            trial = apm_plan_update_live(op.host, &report->uuid, config, error);
+            op.host->apmask = apmask;
+            op.host->aqmask = aqmask;
+        }
+        if (!trial || !apm_plan_check(trial, error)) {
+            op_end(&op);
+            return FALSE;
+        }
+    }
+    if (d) {
+        defined = apm_plan_define(op.host, &report->uuid, config, error);
+        if (!defined) {
+            op_end(&op);
+            return FALSE;
+        }
+        copy_strings(report->warnings, defined->warnings);
+        if (!apm_plan_check(defined, error)) {
+            op_end(&op);
+            return FALSE;
+        }
+    }
+    if (!apm_mask_is_empty(&take_a) || !apm_mask_is_empty(&take_d)) {
+        if (!take_from_host(&op, &take_a, &take_d, error)) {
+            give_back(hp->root, &take_a, &take_d);
+            op_end(&op);
+            return FALSE;
+        }
+        report->host_adapters = take_a;
+        report->host_domains = take_d;
+    }
+    plan = apm_plan_update_live(op.host, &report->uuid, config, error);
+    if (!plan || !op_exec(&op, plan, report, error)) {
+        if (plan && plan->refusals->len && error && *error && strstr((*error)->message, "chzdev")) {
+            char *more = g_strconcat((*error)->message, "\n",
+                                     _("(or plug with --take-from-host, which takes them from the host's masks first)"),
+                                     NULL);
+
+            g_free((*error)->message);
+            (*error)->message = more;
+        }
+        give_back(hp->root, &take_a, &take_d);
+        op_end(&op);
+        return FALSE;
+    }
+    if (defined && !apm_store_write(hp->root, &report->uuid, config, error)) {
+        apm_exec_take_back(hp->root, plan);
+        give_back(hp->root, &take_a, &take_d);
+        op_end(&op);
+        return FALSE;
+    }
+    if (!report_guest(&op, report, TRUE, error)) {
+        op_end(&op);
+        return FALSE;
+    }
+    op_end(&op);
+    return TRUE;
+}
+
+/* ---- list ------------------------------------------------------------------------------------------------- */
+
+GPtrArray *
+apm_hotplug_list(ApmHotplug *hp, GError **error)
+{
+    g_autoptr(GPtrArray) guests = NULL;
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify) apm_guest_report_free);
+    g_autoptr(ApmHost) host = NULL;
+
+    apm_lock_acquire(&guests_lock);
+    guests = apm_guests_list(hp->guests, error);
+    apm_lock_release(&guests_lock);
+    if (!guests)
+        return NULL;
+    apm_lock_acquire(&mdev_state_lock);
+    host = apm_host_read(hp->root, error);
+    apm_lock_release(&mdev_state_lock);
+    if (!host)
+        return NULL;
+    for (guint i = 0; i < guests->len; i++) {
+        const ApmGuest *g = g_ptr_array_index(guests, i);
+        ApmGuestReport *r = apm_guest_report_new();
+        const ApmHostdev *h = g->running ? g->live : g->config;
+        const ApmMdevInfo *m;
+
+        r->guest = g_strdup(g->name);
+        g_ptr_array_add(out, r);
+        if (!h)
+            continue;
+        r->uuid = h->uuid;
+        m = g->running ? apm_host_mdev(host, &h->uuid) : NULL;
+        if (!m)
+            continue;
+        r->has_mdev = TRUE;
+        r->matrix = m->matrix;
+        r->guest_matrix = m->guest_matrix;
+        r->guest_matrix.control_domains = m->matrix.control_domains;
+        {
+            g_autoptr(GPtrArray) reasons = apm_plan_filter_reasons(host, &m->matrix, NULL);
+
+            copy_strings(r->filtered, reasons);
+        }
+        {
+            g_autofree char *owner = record_read(hp->root, &h->uuid);
+
+            r->started_on_demand = owner && g_str_equal(owner, g->name);
+        }
+    }
+    return g_steal_pointer(&out);
+}
+
+/* ---- destroy ---------------------------------------------------------------------------------------------- */
+
+gboolean
+apm_hotplug_annotate(ApmHost *host, gpointer data, GError **error)
+{
+    ApmHotplug *hp = data;
+    g_autoptr(GPtrArray) guests = NULL;
+
+    if (!hp->guests)
+        return TRUE;
+    apm_lock_acquire(&guests_lock);
+    guests = apm_guests_list(hp->guests, error);
+    apm_lock_release(&guests_lock);
+    if (!guests)
+        return FALSE;
+    annotate(host, guests);
+    return TRUE;
+}
+
+gboolean
+apm_hotplug_destroy(ApmHotplug *hp, const char *name, gboolean force, ApmGuestReport *report, GError **error)
+{
+    g_autoptr(ApmOutcome) outcome = apm_outcome_new();
+    ApmExecOptions exec = hp->exec;
+    ApmUuid uuid;
+    gboolean ok;
+
+    if (force && hp->guests && apm_devices_mdev_uuid(name, &uuid)) {
+        g_autoptr(GPtrArray) guests = NULL;
+        const ApmGuest *holder;
+
+        apm_lock_acquire(&guests_lock);
+        guests = apm_guests_list(hp->guests, error);
+        apm_lock_release(&guests_lock);
+        if (!guests)
+            return FALSE;
+        holder = apm_guests_holder(guests, &uuid);
+        if (holder) {
+            g_autofree char *guest = g_strdup(holder->name);
+            g_autoptr(ApmGuestReport) detached = apm_guest_report_new();
+            ApmHostdev h = { uuid, NULL, 0 };
+
+            if (!apm_hotplug_detach(hp, guest, &h, APM_GUEST_LIVE, detached, error)) {
+                g_prefix_error(error, _("Cannot detach mdev %s from guest %s before removing it: "), name, guest);
+                return FALSE;
+            }
+            g_ptr_array_add(report->warnings,
+                            g_strdup_printf(_("detached from guest %s first (--force)"), guest));
+            report->guest = g_strdup(guest);
+            if (detached->stopped) {
+                report->stopped = TRUE; /* it was started on demand for that guest, and is gone already */
+                report->uuid = uuid;
+                return TRUE;
+            }
+        }
+    }
+    exec.annotate = apm_hotplug_annotate;
+    exec.annotate_data = hp;
+    ok = apm_nodedev_destroy(hp->root, name, &exec, outcome, error);
+    report->uuid = outcome->uuid;
+    copy_strings(report->warnings, outcome->warnings);
+    copy_strings(report->differences, outcome->differences);
+    if (ok) {
+        report->stopped = TRUE;
+        record_remove(hp->root, &outcome->uuid);
+    }
+    return ok;
+}
+
+/* ---- the libvirt hook ------------------------------------------------------------------------------------- */
+
+gboolean
+apm_hotplug_prepare(ApmHotplug *hp, const char *guest, GPtrArray *hostdevs, ApmGuestReport *report, GError **error)
+{
+    Op op;
+
+    if (!hostdevs || hostdevs->len == 0)
+        return TRUE;
+    if (!op_begin(&op, hp, guest, TRUE, error))
+        return FALSE;
+    report->guest = g_strdup(guest);
+    for (guint i = 0; i < hostdevs->len; i++) {
+        const ApmHostdev *h = g_ptr_array_index(hostdevs, i);
+        g_autoptr(ApmPlan) started = NULL;
+        const ApmMdevInfo *m;
+
+        report->uuid = h->uuid;
+        if (!apm_hostdev_validate(h, error) || !ensure_started(&op, guest, &h->uuid, report, &started, error)) {
+            op_end(&op);
+            return FALSE;
+        }
+        m = apm_host_mdev(op.host, &h->uuid);
+        if (!started && m) {
+            /* already active: it must still be what the planner accepts for a start (nobody else has its
+             * APQNs, the host's drivers hold none) */
+            g_autoptr(GPtrArray) reasons = apm_plan_filter_reasons(op.host, &m->matrix, &report->guest_matrix);
+
+            copy_strings(report->filtered, reasons);
+        } else if (started) {
+            if (!op_read_host(&op, error)) {
+                op_end(&op);
+                return FALSE;
+            }
+            m = apm_host_mdev(op.host, &h->uuid);
+            if (m) {
+                g_autoptr(GPtrArray) reasons = apm_plan_filter_reasons(op.host, &m->matrix, &report->guest_matrix);
+
+                copy_strings(report->filtered, reasons);
+            }
+        }
+        if (m) {
+            report->has_mdev = TRUE;
+            report->matrix = m->matrix;
+        }
+    }
+    op_end(&op);
+    return TRUE;
+}
+
+gboolean
+apm_hotplug_release(ApmHotplug *hp, const char *guest, GPtrArray *hostdevs, ApmGuestReport *report, GError **error)
+{
+    Op op;
+    gboolean ok = TRUE;
+
+    if (!hostdevs || hostdevs->len == 0)
+        return TRUE;
+    if (!op_begin(&op, hp, guest, TRUE, error))
+        return FALSE;
+    report->guest = g_strdup(guest);
+    for (guint i = 0; i < hostdevs->len && ok; i++) {
+        const ApmHostdev *h = g_ptr_array_index(hostdevs, i);
+
+        report->uuid = h->uuid;
+        ok = stop_on_demand(&op, guest, &h->uuid, report, error);
+    }
+    op_end(&op);
+    return ok;
+}
