@@ -176,6 +176,7 @@ qmp_read_device(ApmQmp *qmp, guint timeout_ms, ApmHostdev **hostdev, GError **er
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autoptr(JsonNode) args = NULL;
     g_autoptr(JsonNode) children = NULL;
+    g_autoptr(GError) local = NULL;
     JsonArray *array;
 
     json_builder_begin_object(b);
@@ -212,9 +213,15 @@ qmp_read_device(ApmQmp *qmp, guint timeout_ms, ApmHostdev **hostdev, GError **er
         json_builder_add_string_value(gb, "sysfsdev");
         json_builder_end_object(gb);
         gargs = json_builder_get_root(gb);
-        path = apm_qmp_execute(qmp, "qom-get", gargs, timeout_ms, error);
-        if (!path)
+        path = apm_qmp_execute(qmp, "qom-get", gargs, timeout_ms, &local);
+        if (!path) {
+            if (g_error_matches(local, APM_ERROR, APM_ERROR_NOT_FOUND)) {
+                g_clear_error(&local);
+                continue; /* unplugged between qom-list and qom-get */
+            }
+            g_propagate_error(error, g_steal_pointer(&local));
             return FALSE;
+        }
         sysfsdev = JSON_NODE_HOLDS_VALUE(path) && json_node_get_value_type(path) == G_TYPE_STRING
                        ? json_node_get_string(path)
                        : "";

@@ -324,7 +324,10 @@ stop_on_demand(Op *op, const char *guest, const ApmUuid *uuid, ApmGuestReport *r
             record_remove(op->hp->root, uuid); /* another guest uses it now; it stays */
         return TRUE;
     }
-    /* the guest itself let go: the snapshot may still name it (libvirt's status file) */
+    if (op->guests && apm_guests_holder(op->guests, uuid))
+        return TRUE; /* the guest took it again meanwhile */
+    /* the guest itself let go: without a back-end the snapshot may still name it (libvirt's status file, read
+     * before libvirt removes it) */
     apm_host_set_guest(op->host, uuid, NULL);
     if (apm_host_mdev_in_use(op->host, m))
         return TRUE;
