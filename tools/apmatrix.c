@@ -981,6 +981,8 @@ cmd_guests(Globals *g, int argc, char **argv)
                 json_builder_add_string_value(b, apm_uuid_format(&r->uuid, uuid));
             else
                 json_builder_add_null_value(b);
+            json_builder_set_member_name(b, "running");
+            json_builder_add_boolean_value(b, r->running);
             json_builder_set_member_name(b, "active");
             json_builder_add_boolean_value(b, r->has_mdev);
             json_builder_set_member_name(b, "started_on_demand");
@@ -1012,7 +1014,8 @@ cmd_guests(Globals *g, int argc, char **argv)
             printf(" %-20s %-36s  %s (%s)\n", r->guest, apm_uuid_format(&r->uuid, uuid),
                    *apqns ? apqns : _("no queues"), *cd ? cd : "-");
         else if (has)
-            printf(" %-20s %-36s  %s\n", r->guest, apm_uuid_format(&r->uuid, uuid), _("(not running)"));
+            printf(" %-20s %-36s  %s\n", r->guest, apm_uuid_format(&r->uuid, uuid),
+                   r->running ? _("(mdev not active)") : _("(not running)"));
         else
             printf(" %-20s %-36s  %s\n", r->guest, "-", _("(no vfio-ap device)"));
         for (guint k = 0; k < r->filtered->len; k++)

@@ -833,6 +833,7 @@ apm_hotplug_list(ApmHotplug *hp, GError **error)
         const ApmMdevInfo *m;
 
         r->guest = g_strdup(g->name);
+        r->running = g->running;
         g_ptr_array_add(out, r);
         if (!h)
             continue;

@@ -22,6 +22,7 @@ void apm_hotplug_init(ApmHotplug *hp, const char *root, ApmGuests *guests);
 /* What a request did, for the report. */
 typedef struct {
     char *guest;
+    gboolean running;           /* the guest runs (list) */
     ApmUuid uuid;
     gboolean has_mdev;          /* uuid names the guest's mdev */
     gboolean started_on_demand; /* the mdev was started from its definition for this guest */
