@@ -59,7 +59,7 @@ test_qemu_device(void)
                       "</hostdev>\n";
     g_autoptr(GError) error = NULL;
     g_autoptr(ApmHostdev) h = apm_hostdev_parse(xml, strlen(xml), &error);
-    g_autofree char *json = NULL, *json2 = NULL;
+    g_autofree char *json = NULL, *json2 = NULL, *arg = NULL, *arg2 = NULL;
 
     g_assert_no_error(error);
     g_assert_true(apm_hostdev_validate(h, &error));
@@ -70,6 +70,12 @@ test_qemu_device(void)
     h->alias = g_strdup("ua-crypto");
     json2 = apm_hostdev_qemu_json(h);
     g_assert_nonnull(strstr(json2, "\"id\":\"ua-crypto\""));
+    g_clear_pointer(&h->alias, g_free);
+    arg = apm_hostdev_qemu_arg(h);
+    g_assert_cmpstr(arg, ==, "vfio-ap,id=hostdev0,sysfsdev=/sys/bus/mdev/devices/90c6c135-ad44-41d0-b1b7-bae47de48627");
+    h->alias = g_strdup("ua-a,b");
+    arg2 = apm_hostdev_qemu_arg(h);
+    g_assert_true(g_str_has_prefix(arg2, "vfio-ap,id=ua-a,,b,sysfsdev="));
 }
 
 static void

@@ -560,6 +560,8 @@ job_start(gpointer data)
     }
     unlink(f->path);
     f->service = g_socket_service_new();
+    /* many clients may connect at once (each apmatrix lists every guest): QEMU's monitor queues them too */
+    g_socket_listener_set_backlog(G_SOCKET_LISTENER(f->service), 128);
     addr = g_unix_socket_address_new(f->path);
     if (!g_socket_listener_add_address(G_SOCKET_LISTENER(f->service), addr, G_SOCKET_TYPE_STREAM,
                                        G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL, &j->error)) {

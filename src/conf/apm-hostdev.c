@@ -181,6 +181,29 @@ apm_hostdev_qemu_json(const ApmHostdev *hostdev)
     return json_generator_to_data(gen, NULL);
 }
 
+/* QEMU's option syntax: a comma inside a value is written twice */
+static void
+append_opt_value(GString *out, const char *value)
+{
+    for (const char *p = value; *p; p++) {
+        if (*p == ',')
+            g_string_append_c(out, ',');
+        g_string_append_c(out, *p);
+    }
+}
+
+char *
+apm_hostdev_qemu_arg(const ApmHostdev *hostdev)
+{
+    g_autofree char *sysfsdev = apm_hostdev_sysfsdev(hostdev);
+    GString *out = g_string_new("vfio-ap,id=");
+
+    append_opt_value(out, hostdev->alias ? hostdev->alias : "hostdev0");
+    g_string_append(out, ",sysfsdev=");
+    append_opt_value(out, sysfsdev);
+    return g_string_free(out, FALSE);
+}
+
 ApmDomainInfo *
 apm_domain_info_parse(const char *xml, gsize length, GError **error)
 {

@@ -33,6 +33,9 @@ char *apm_hostdev_sysfsdev(const ApmHostdev *hostdev);
 /* The QEMU device as device_add arguments and as libvirt's JSON -device value:
  * {"driver":"vfio-ap","id":ID,"sysfsdev":"/sys/bus/mdev/devices/<uuid>"}; id is the alias, else "hostdev0". */
 char *apm_hostdev_qemu_json(const ApmHostdev *hostdev);
+/* The same in QEMU's classic option syntax for -device (a comma in a value doubled):
+ * vfio-ap,id=hostdev0,sysfsdev=/sys/bus/mdev/devices/<uuid> */
+char *apm_hostdev_qemu_arg(const ApmHostdev *hostdev);
 
 /* A guest's domain XML (a definition, or libvirt's status file with <domstatus>): its name, and its vfio-ap
  * hostdevs (other hostdevs are skipped). More than one vfio-ap hostdev is refused: a KVM guest has one AP

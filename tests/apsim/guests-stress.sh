@@ -82,6 +82,8 @@ check "only documented refusals (exit 4; exit 5 for a detach with nothing attach
 [ -n "$bad" ] && sort "$T"/w*.err | uniq -c | sort -rn | head -10 | sed 's/^/# /'
 check "no lock-order report or sanitizer finding from apmatrix" "" \
   "$(cat "$T"/w*.err | grep -E 'lock-order|Sanitizer|runtime error' | head -3)"
+check "every monitor answered: no running guest was ever taken for stopped or missing, no job lock timed out" "" \
+  "$(cat "$T"/w*.err | grep -E 'is not running|No guest named|is busy' | sort | uniq -c | head -3)"
 echo "# $(awk '$1 == 0' "$T/all.log" | wc -l) operations succeeded, $(awk '$1 == 4' "$T/all.log" | wc -l) refused, in ${secs} s"
 
 # --- the final state against what the successful operations imply

@@ -256,6 +256,8 @@ EOF
   check "libvirt back-end: attach-device says what the test driver lacks" "1 yes" \
     "$rc $(echo "$out" | grep -q 'libvirt at test://.*cannot attach the vfio-ap hostdev: .*not supported' && echo yes || echo "$out")"
   check "and the mdev it started on demand was taken back" "no" "$([ -e "$SYS/devices/vfio_ap/matrix/$u2" ] && echo yes || echo no)"
+  check "libvirt back-end: test:///default lists its guest 'test' without a vfio-ap device" "test - (no vfio-ap device)" \
+    "$(am --connect test:///default list | awk '$1 == "test" {print $1, $2, $3, $4, $5}')"
   out=$(am --connect "test:///nonexistent/file.xml" list 2>&1); rc=$?
   check "libvirt back-end: a URI that does not connect" "1 yes" "$rc $(echo "$out" | grep -q 'cannot connect' && echo yes || echo no)"
 else
