@@ -977,10 +977,17 @@ cmd_guests(Globals *g, int argc, char **argv)
             json_builder_set_member_name(b, "guest");
             json_builder_add_string_value(b, r->guest);
             json_builder_set_member_name(b, "mdev");
-            if (!apm_uuid_equal(&r->uuid, &(ApmUuid) { 0 }))
+            if (!apm_uuid_equal(&r->uuid, &(ApmUuid) { 0 })) {
+                ApmHostdev h = { r->uuid, NULL, 0 };
+                g_autofree char *arg = apm_hostdev_qemu_arg(&h);
+
                 json_builder_add_string_value(b, apm_uuid_format(&r->uuid, uuid));
-            else
+                /* how a QEMU without libvirt is given it */
+                json_builder_set_member_name(b, "qemu_device");
+                json_builder_add_string_value(b, arg);
+            } else {
                 json_builder_add_null_value(b);
+            }
             json_builder_set_member_name(b, "running");
             json_builder_add_boolean_value(b, r->running);
             json_builder_set_member_name(b, "active");

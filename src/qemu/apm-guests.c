@@ -67,27 +67,6 @@ apm_guests_list(ApmGuests *guests, GError **error)
     return list;
 }
 
-ApmGuest *
-apm_guests_lookup(ApmGuests *guests, const char *name, GError **error)
-{
-    g_autoptr(GPtrArray) list = NULL;
-
-    if (!apm_guest_name_check(name, error))
-        return NULL;
-    list = apm_guests_list(guests, error);
-    if (!list)
-        return NULL;
-    for (guint i = 0; i < list->len; i++) {
-        ApmGuest *g = g_ptr_array_index(list, i);
-
-        if (g_str_equal(g->name, name))
-            return g_ptr_array_steal_index(list, i);
-    }
-    g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND, _("No guest named '%s' among the %s"), name,
-                guests->description);
-    return NULL;
-}
-
 const ApmGuest *
 apm_guests_holder(GPtrArray *list, const ApmUuid *uuid)
 {

@@ -39,8 +39,6 @@ const char *apm_guests_describe(const ApmGuests *guests);
 
 /* Every guest, by name. */
 GPtrArray *apm_guests_list(ApmGuests *guests, GError **error);
-/* One guest; APM_ERROR_NOT_FOUND naming the back-end when there is none of that name. */
-ApmGuest *apm_guests_lookup(ApmGuests *guests, const char *name, GError **error);
 /* The running guest whose vfio-ap device is the mdev uuid, in a list from apm_guests_list, or NULL. */
 const ApmGuest *apm_guests_holder(GPtrArray *list, const ApmUuid *uuid);
 

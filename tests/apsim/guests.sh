@@ -64,7 +64,8 @@ check "it says so, and what the guest has" "Device attached successfully: mdev $
 check "the kernel has the queue in use" "in use" "$(cat "$SYS/devices/ap/card00/00.0001/status")"
 check "the guest's CRYCB has it" "adapters=0 domains=1 control_domains=1" "$(apcb vm1)"
 check "list shows the guest with its mdev and APQNs" " vm1                  $u1  00.0001 (0x01)" "$(am list | grep vm1)"
-check "list --json" "\"00.0001\"" "$(am --json list | grep -o '"00.0001"' | head -1)"
+check "list --json, with the -device form for a QEMU without libvirt" "\"00.0001\" vfio-ap,id=hostdev0,sysfsdev=/sys/bus/mdev/devices/$u1" \
+  "$(am --json list | grep -o '"00.0001"' | head -1) $(am --json list | grep -o 'vfio-ap,id=[^"]*' | head -1)"
 
 # --- refusals, each leaving apsim as it was
 refused "a second guest may not take the same mdev: exit 4, naming the guest" 4 "mdev $u1 is in use by guest vm1" \
