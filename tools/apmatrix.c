@@ -830,7 +830,7 @@ cmd_attach(Globals *g, int argc, char **argv)
     if (code != EXIT_OK)
         return code;
     hostdev = read_hostdev(file, &error);
-    if (!hostdev || !apm_hostdev_validate(hostdev, &error) || !(guests = open_guests(g, &error)))
+    if (!hostdev || !(guests = open_guests(g, &error)))
         return report_guest_error(g, error, report);
     hotplug_init(g, &hp, guests);
     if (!apm_hotplug_attach(&hp, guest, hostdev, flags, report, &error))

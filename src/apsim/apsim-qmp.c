@@ -519,7 +519,8 @@ front_free(Front *f)
 typedef struct {
     ApsimQmp *qmp;
     const char *name;
-    gboolean old_qemu;
+    gboolean old_qemu; /* start: the guest ignores the request IRQ */
+    gboolean hang;     /* hang_unplug: device_del never completes */
     const char *mdev;
     const char *id;
     GError *error;
@@ -638,7 +639,7 @@ job_hang_unplug(gpointer data)
 
     if (!f)
         return G_SOURCE_REMOVE;
-    f->hang_unplug = j->old_qemu;
+    f->hang_unplug = j->hang;
     if (!f->hang_unplug && f->unplug_pending)
         front_device_del(f); /* the guest lets go at last */
     j->ok = TRUE;
@@ -646,15 +647,21 @@ job_hang_unplug(gpointer data)
 }
 
 static gboolean
+run_prepared(ApsimQmp *qmp, GSourceFunc func, Job *job, GError **error)
+{
+    run_in_loop(qmp, func, job);
+    if (job->error)
+        g_propagate_error(error, job->error);
+    return job->ok;
+}
+
+static gboolean
 run_job(ApsimQmp *qmp, GSourceFunc func, const char *name, gboolean old_qemu, const char *mdev, const char *id,
         GError **error)
 {
-    Job job = { qmp, name, old_qemu, mdev, id, NULL, FALSE };
+    Job job = { .qmp = qmp, .name = name, .old_qemu = old_qemu, .mdev = mdev, .id = id };
 
-    run_in_loop(qmp, func, &job);
-    if (job.error)
-        g_propagate_error(error, job.error);
-    return job.ok;
+    return run_prepared(qmp, func, &job, error);
 }
 
 gboolean
@@ -684,7 +691,9 @@ apsim_qmp_device_del(ApsimQmp *qmp, const char *name, GError **error)
 gboolean
 apsim_qmp_hang_unplug(ApsimQmp *qmp, const char *name, gboolean hang, GError **error)
 {
-    return run_job(qmp, job_hang_unplug, name, hang, NULL, NULL, error);
+    Job job = { .qmp = qmp, .name = name, .hang = hang };
+
+    return run_prepared(qmp, job_hang_unplug, &job, error);
 }
 
 /* ---- the request IRQ ------------------------------------------------------------------------------------- */

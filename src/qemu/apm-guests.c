@@ -120,16 +120,13 @@ apm_guest_name_check(const char *name, GError **error)
 }
 
 gboolean
-apm_guest_hostdev_from_xml(const char *xml, gsize length, ApmHostdev **hostdev, char **name, GError **error)
+apm_guest_hostdev_from_xml(const char *xml, gsize length, ApmHostdev **hostdev, GError **error)
 {
     g_autoptr(ApmDomainInfo) info = apm_domain_info_parse(xml, length, error);
 
     if (!info)
         return FALSE;
-    if (hostdev)
-        *hostdev = info->hostdevs->len ? g_steal_pointer(&g_ptr_array_index(info->hostdevs, 0)) : NULL;
-    if (name)
-        *name = g_steal_pointer(&info->name);
+    *hostdev = info->hostdevs->len ? g_steal_pointer(&g_ptr_array_index(info->hostdevs, 0)) : NULL;
     return TRUE;
 }
 
@@ -247,7 +244,7 @@ qmp_guest(QmpFolder *q, const char *name, GError **error)
         g_autoptr(GError) bad = NULL;
 
         g->persistent = TRUE;
-        if (!apm_guest_hostdev_from_xml(text, length, &g->config, NULL, &bad)) {
+        if (!apm_guest_hostdev_from_xml(text, length, &g->config, &bad)) {
             g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("Guest %s's definition %s: %s"), name, conf,
                         bad->message);
             return NULL;

@@ -72,7 +72,6 @@ struct ApmGuests {
 };
 
 ApmGuest *apm_guest_new(const char *name);
-/* The first vfio-ap hostdev of a domain XML text (definition or live), or NULL; FALSE when the text is not
- * domain XML. */
-gboolean apm_guest_hostdev_from_xml(const char *xml, gsize length, ApmHostdev **hostdev, char **name,
-                                    GError **error);
+/* The vfio-ap hostdev of a domain XML text (definition or live), or NULL; FALSE when the text is not domain
+ * XML. */
+gboolean apm_guest_hostdev_from_xml(const char *xml, gsize length, ApmHostdev **hostdev, GError **error);

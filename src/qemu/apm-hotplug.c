@@ -500,11 +500,14 @@ apm_hotplug_detach(ApmHotplug *hp, const char *guest, const ApmHostdev *hostdev,
             return op_fail(&op, error, APM_ERROR_NOT_FOUND, _("Guest %s has no vfio-ap device in %s"), guest,
                            _("its definition"));
         }
-        if ((flags & APM_GUEST_CONFIG) && !apm_uuid_equal(&op.guest->config->uuid, &target->uuid))
+        if ((flags & APM_GUEST_CONFIG) && !apm_uuid_equal(&op.guest->config->uuid, &target->uuid)) {
+            char defined[APM_UUID_TEXT_LEN + 1];
+
             return op_fail(&op, error, APM_ERROR_CONFLICT,
                            _("Guest %s runs with mdev %s but its definition names mdev %s: detach each on its own"),
                            guest, apm_uuid_format(&target->uuid, text),
-                           apm_uuid_format(&op.guest->config->uuid, (char[APM_UUID_TEXT_LEN + 1]) { 0 }));
+                           apm_uuid_format(&op.guest->config->uuid, defined));
+        }
     }
     report->uuid = target->uuid;
     if (!apm_guests_detach(hp->guests, guest, target, flags, hp->unplug_timeout_ms, error)) {
@@ -572,8 +575,8 @@ relative_mask(const ApmMask *ids, char sign)
     return g_string_free(s, FALSE);
 }
 
-/* apmask/aqmask writes that hand the IDs to vfio_ap, then a wait until the bus has bound them; undone on failure
- * by the caller through give_back */
+/* apmask/aqmask writes that hand the IDs to vfio_ap, then a wait until the bus has bound them; on failure the
+ * caller puts the masks back with give_back */
 static gboolean
 take_from_host(Op *op, const ApmMask *adapters, const ApmMask *domains, GError **error)
 {
@@ -589,11 +592,6 @@ take_from_host(Op *op, const ApmMask *adapters, const ApmMask *domains, GError *
             continue;
         value = relative_mask(masks[i].ids, '-');
         if (!apm_sysfs_write(op->hp->root, masks[i].attr, value, error)) {
-            if (i == 1 && !apm_mask_is_empty(adapters)) {
-                g_autofree char *back = relative_mask(adapters, '+');
-
-                apm_sysfs_write(op->hp->root, "sys/bus/ap/apmask", back, NULL);
-            }
             g_prefix_error(error, _("Cannot take IDs from the host's %s: "), masks[i].attr + 11);
             return FALSE;
         }
