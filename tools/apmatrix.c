@@ -18,28 +18,7 @@
 #include "apm-lifecycle.h"
 #include "apm-nodedev.h"
 #include "apm-sysfs.h"
-
-/* Exit codes, documented in apmatrix(1) */
-enum {
-    EXIT_OK = 0,
-    EXIT_FAILED = 1,     /* could not read or write the host, or an internal error */
-    EXIT_USAGE = 2,      /* a command or option is wrong */
-    EXIT_INVALID = 3,    /* the input (XML, name) is not acceptable */
-    EXIT_REFUSED = 4,    /* the request conflicts with the host's state; nothing was changed */
-    EXIT_NOT_FOUND = 5,  /* no such device or definition */
-    EXIT_LOCK = 6,       /* the host config lock could not be taken in time */
-    EXIT_DIFFERS = 7,    /* done, but the kernel holds something other than predicted */
-};
-
-typedef struct {
-    const char *root_option;
-    char *root;
-    gboolean json;
-    ApmExecOptions exec;
-    const char *connect;   /* --connect URI: libvirt's guests */
-    const char *qmp_dir;   /* --qmp-dir DIR: QEMU monitors */
-    guint unplug_timeout_ms;
-} Globals;
+#include "apmatrix.h"
 
 typedef struct {
     const char *name;
@@ -47,7 +26,7 @@ typedef struct {
     const char *usage;
 } Command;
 
-static int G_GNUC_PRINTF(1, 2)
+int G_GNUC_PRINTF(1, 2)
 usage_error(const char *format, ...)
 {
     va_list ap;
@@ -101,7 +80,7 @@ exit_for(const GError *error)
     }
 }
 
-static void
+void
 print_json(JsonBuilder *b)
 {
     g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -114,7 +93,7 @@ print_json(JsonBuilder *b)
     printf("%s\n", text);
 }
 
-static void
+void
 add_strings(JsonBuilder *b, const char *member, const GPtrArray *list)
 {
     json_builder_set_member_name(b, member);
@@ -125,7 +104,7 @@ add_strings(JsonBuilder *b, const char *member, const GPtrArray *list)
 }
 
 /* An error, on stderr in words or on stdout as JSON; the exit code for it */
-static int
+int
 report_error(const Globals *g, const GError *error, const ApmOutcome *outcome)
 {
     int code = exit_for(error);
@@ -159,7 +138,7 @@ report_error(const Globals *g, const GError *error, const ApmOutcome *outcome)
     return code;
 }
 
-static ApmHost *
+ApmHost *
 read_host(const Globals *g, int *code)
 {
     g_autoptr(GError) error = NULL;
@@ -170,7 +149,7 @@ read_host(const Globals *g, int *code)
     return host;
 }
 
-static gboolean
+gboolean
 is_option(const char *arg)
 {
     return arg[0] == '-' && arg[1] == '-';
@@ -624,7 +603,7 @@ cmd_autostart(Globals *g, int argc, char **argv)
 
 /* The guest back-end: --connect (libvirt), --qmp-dir (QEMU monitors), $APMATRIX_CONNECT, $APMATRIX_QMP_DIR;
  * else apsim's monitors when the root has them, else libvirt's default connection */
-static ApmGuests *
+ApmGuests *
 open_guests(const Globals *g, GError **error)
 {
     const char *connect = g->connect ? g->connect : g_getenv("APMATRIX_CONNECT");
@@ -640,7 +619,7 @@ open_guests(const Globals *g, GError **error)
     return apm_guests_open_libvirt(NULL, error);
 }
 
-static void
+void
 hotplug_init(const Globals *g, ApmHotplug *hp, ApmGuests *guests)
 {
     apm_hotplug_init(hp, g->root, guests);
@@ -650,7 +629,7 @@ hotplug_init(const Globals *g, ApmHotplug *hp, ApmGuests *guests)
         hp->unplug_timeout_ms = g->unplug_timeout_ms;
 }
 
-static void
+void
 add_apqns(JsonBuilder *b, const char *member, const ApmMatrix *m)
 {
     ApmApqnIter iter;
@@ -956,15 +935,26 @@ cmd_guests(Globals *g, int argc, char **argv)
     g_autoptr(GPtrArray) list = NULL;
     g_autoptr(GError) error = NULL;
     ApmHotplug hp;
+    gboolean names_only = FALSE;
 
-    if (argc > 0)
-        return usage_error(_("%s does not take '%s'"), "list", argv[0]);
+    for (int i = 0; i < argc; i++) {
+        if (g_str_equal(argv[i], "--name"))
+            names_only = TRUE;
+        else
+            return usage_error(_("%s does not take '%s'"), "list", argv[i]);
+    }
     if (!(guests = open_guests(g, &error)))
         return report_error(g, error, NULL);
     hotplug_init(g, &hp, guests);
     list = apm_hotplug_list(&hp, &error);
     if (!list)
         return report_error(g, error, NULL);
+    if (names_only && !g->json) {
+        /* one name a line, as virsh list --name (for scripts and completion) */
+        for (guint i = 0; i < list->len; i++)
+            printf("%s\n", ((const ApmGuestReport *) g_ptr_array_index(list, i))->guest);
+        return EXIT_OK;
+    }
     if (g->json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
 
@@ -1091,7 +1081,10 @@ static const Command commands[] = {
     { "detach-device", cmd_detach, N_("GUEST [FILE] [--live] [--config] [--current]") },
     { "plug", cmd_plug, N_("GUEST [--adapter LIST] [--domain LIST] [--control-domain LIST] [--take-from-host] [--config]") },
     { "unplug", cmd_unplug, N_("GUEST [--adapter LIST] [--domain LIST] [--control-domain LIST] [--config]") },
-    { "list", cmd_guests, "" },
+    { "list", cmd_guests, N_("[--name]") },
+    { "matrix", cmd_matrix, N_("[--format text|json|svg] [--all] [--guest GUEST | --mdev UUID] [--color WHEN]") },
+    { "mask", cmd_mask, N_("[--apmask SPEC] [--aqmask SPEC] [--persistent] [--dry-run]") },
+    { "check", cmd_check, "" },
 };
 
 static void

@@ -326,6 +326,12 @@ read_guests(ApmHost *host)
 ApmHost *
 apm_host_read(const char *root, GError **error)
 {
+    return apm_host_read_with_progress(root, NULL, error);
+}
+
+ApmHost *
+apm_host_read_with_progress(const char *root, ApmProgress *progress, GError **error)
+{
     g_autoptr(ApmHost) host = g_new0(ApmHost, 1);
     Reader r = { host, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL) };
     g_autoptr(GPtrArray) cards = NULL, mdevs = NULL;
@@ -352,6 +358,8 @@ apm_host_read(const char *root, GError **error)
         read_uint(&r, "/sys/bus/ap/ap_max_domain_id", &host->max_domain_id);
         read_mask(&r, "/sys/bus/ap/apmask", &host->apmask);
         read_mask(&r, "/sys/bus/ap/aqmask", &host->aqmask);
+        /* bindings_complete_count came with 6.19, as did the all-ones in_use check */
+        host->mask_check_all_ones = apm_sysfs_exists(host->root, "/sys/bus/ap/bindings_complete_count");
         features = read_attr(&r, "/sys/bus/ap/features", FALSE);
         host->bus_features = g_strsplit(features ? features : "", " ", -1);
         cards = apm_sysfs_list(host->root, "/sys/devices/ap", NULL);
@@ -360,6 +368,7 @@ apm_host_read(const char *root, GError **error)
 
             if (strlen(name) == 6 && g_str_has_prefix(name, "card"))
                 read_card(&r, name);
+            apm_progress_update(progress, i + 1, cards->len);
         }
     }
     host->matrix_present = apm_sysfs_exists(host->root, "/sys/devices/vfio_ap/matrix");

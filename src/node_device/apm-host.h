@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "apm-matrix.h"
+#include "apm-progress.h"
 #include "apm-store.h"
 #include "apm-uuid.h"
 
@@ -53,6 +54,7 @@ typedef struct {
     char **bus_features;      /* "APSC APXA ..." */
     ApmMask apmask;
     ApmMask aqmask;
+    gboolean mask_check_all_ones; /* 6.19+: a mask write checks new bits against every ID of the other mask */
     GPtrArray *cards;         /* ApmCardInfo, ascending */
     GPtrArray *queues;        /* ApmQueueInfo, ascending */
     ApmQueueInfo **queue_index; /* 256 x 256 entries, adapter << 8 | domain: NULL where no queue is */
@@ -71,6 +73,8 @@ typedef struct {
 /* Reads the host under root. Fails only when the root cannot be read at all; a host without the AP bus or
  * without vfio_ap is a snapshot saying so. */
 ApmHost *apm_host_read(const char *root, GError **error);
+/* The same, reporting card by card to progress (which may be NULL) */
+ApmHost *apm_host_read_with_progress(const char *root, ApmProgress *progress, GError **error);
 void apm_host_free(ApmHost *host);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApmHost, apm_host_free)
 

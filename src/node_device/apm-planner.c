@@ -417,17 +417,23 @@ apm_plan_stop(const ApmHost *host, const ApmUuid *uuid)
 }
 
 gboolean
-apm_plan_check(const ApmPlan *plan, GError **error)
+apm_refusals_check(const GPtrArray *refusals, GError **error)
 {
     g_autoptr(GString) text = NULL;
 
-    if (plan->refusals->len == 0)
+    if (refusals->len == 0)
         return TRUE;
     text = g_string_new(NULL);
-    for (guint i = 0; i < plan->refusals->len; i++)
-        g_string_append_printf(text, "%s%s", i ? "\n" : "", (char *) g_ptr_array_index(plan->refusals, i));
+    for (guint i = 0; i < refusals->len; i++)
+        g_string_append_printf(text, "%s%s", i ? "\n" : "", (char *) g_ptr_array_index(refusals, i));
     g_set_error_literal(error, APM_ERROR, APM_ERROR_CONFLICT, text->str);
     return FALSE;
+}
+
+gboolean
+apm_plan_check(const ApmPlan *plan, GError **error)
+{
+    return apm_refusals_check(plan->refusals, error);
 }
 
 GPtrArray *

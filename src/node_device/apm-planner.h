@@ -72,3 +72,4 @@ char *apm_plan_describe_owner(const ApmMdevInfo *mdev);
 
 /* The refusals as one error (APM_ERROR_CONFLICT), or TRUE when there are none. */
 gboolean apm_plan_check(const ApmPlan *plan, GError **error);
+gboolean apm_refusals_check(const GPtrArray *refusals, GError **error);

@@ -9,6 +9,7 @@
 #include "apm-devices.h"
 #include "apm-error.h"
 #include "apm-guestjob.h"
+#include "apm-hostmask.h"
 #include "apm-i18n.h"
 #include "apm-lifecycle.h"
 #include "apm-nodedev.h"
@@ -510,9 +511,19 @@ apm_hotplug_detach(ApmHotplug *hp, const char *guest, const ApmHostdev *hostdev,
         }
     }
     report->uuid = target->uuid;
-    if (!apm_guests_detach(hp->guests, guest, target, flags, hp->unplug_timeout_ms, error)) {
-        op_end(&op);
-        return FALSE;
+    {
+        /* the guest answers device_del when its OS lets go (DEVICE_DELETED); that can take seconds */
+        g_autofree char *what = g_strdup_printf(_("Waiting for guest %s to release the device"), guest);
+        g_autoptr(ApmProgress) progress = (flags & APM_GUEST_LIVE) ? apm_progress_new(what) : NULL;
+        gboolean detached;
+
+        apm_progress_tick(progress);
+        detached = apm_guests_detach(hp->guests, guest, target, flags, hp->unplug_timeout_ms, error);
+        g_clear_pointer(&progress, apm_progress_free);
+        if (!detached) {
+            op_end(&op);
+            return FALSE;
+        }
     }
     op_end(&op);
     if (!(flags & APM_GUEST_LIVE))
@@ -597,26 +608,13 @@ take_from_host(Op *op, const ApmMask *adapters, const ApmMask *domains, GError *
         }
     }
     /* the AP bus re-binds the queues; wait until vfio_ap has them all (up to 30 s) */
-    for (gint64 until = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;;) {
-        gboolean bound = TRUE;
+    {
+        ApmMask apmask, aqmask;
+        g_autoptr(ApmProgress) progress = apm_progress_new(_("Waiting for the AP bus to bind the queues"));
 
-        if (!op_read_host(op, error))
-            return FALSE;
-        for (guint i = 0; i < op->host->queues->len && bound; i++) {
-            const ApmQueueInfo *q = g_ptr_array_index(op->host->queues, i);
-
-            if ((apm_mask_test(adapters, q->apqn.adapter) || apm_mask_test(domains, q->apqn.domain)) &&
-                q->driver == APM_DRIVER_ZCRYPT)
-                bound = FALSE;
-        }
-        if (bound)
-            return TRUE;
-        if (g_get_monotonic_time() >= until) {
-            g_set_error_literal(error, APM_ERROR, APM_ERROR_TIMEOUT,
-                                _("The AP bus did not bind the queues taken from the host to vfio_ap within 30 s"));
-            return FALSE;
-        }
-        g_usleep(20 * 1000);
+        apm_mask_andnot(&apmask, &op->host->apmask, adapters);
+        apm_mask_andnot(&aqmask, &op->host->aqmask, domains);
+        return apm_hostmask_wait_bound(op->host, &apmask, &aqmask, 30000, progress, error);
     }
 }
 

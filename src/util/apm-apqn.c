@@ -44,3 +44,25 @@ apm_apqn_parse(const char *text, ApmApqn *out, GError **error)
     out->domain = domain;
     return TRUE;
 }
+
+char *
+apm_apqn_format_ranges(const guint *indexes, guint count)
+{
+    GString *s = g_string_new(NULL);
+
+    for (guint i = 0; i < count;) {
+        guint first = indexes[i], last = first;
+        char a[APM_APQN_TEXT_LEN + 1], b[APM_APQN_TEXT_LEN + 1];
+
+        while (i + 1 < count && indexes[i + 1] == last + 1 && (last & 0xff) != 0xff)
+            last = indexes[++i];
+        i++;
+        apm_apqn_format((ApmApqn) { first >> 8, first & 0xff }, a);
+        if (last == first)
+            g_string_append_printf(s, "%s%s", s->len ? ", " : "", a);
+        else
+            g_string_append_printf(s, "%s%s-%s", s->len ? ", " : "", a,
+                                   apm_apqn_format((ApmApqn) { last >> 8, last & 0xff }, b));
+    }
+    return g_string_free(s, FALSE);
+}

@@ -21,3 +21,7 @@ apm_apqn_index(ApmApqn apqn)
 {
     return (guint) apqn.adapter << 8 | apqn.domain;
 }
+
+/* "05.0046-05.0048, 06.0046": APQNs given as ascending indexes (apm_apqn_index), runs of domains of one
+ * adapter as ranges */
+char *apm_apqn_format_ranges(const guint *indexes, guint count);
