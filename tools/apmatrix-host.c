@@ -23,17 +23,13 @@
 static ApmHost *
 read_host_with_guests(const Globals *g, gboolean required, int *code)
 {
-    g_autoptr(ApmProgress) progress = apm_progress_new(_("Reading the AP host"));
     g_autoptr(GError) error = NULL;
-    g_autoptr(ApmHost) host = apm_host_read_with_progress(g->root, progress, &error);
+    g_autoptr(ApmHost) host = read_host(g, code);
     g_autoptr(ApmGuests) guests = NULL;
     ApmHotplug hp;
 
-    g_clear_pointer(&progress, apm_progress_free);
-    if (!host) {
-        *code = report_error(g, error, NULL);
+    if (!host)
         return NULL;
-    }
     guests = open_guests(g, required ? &error : NULL);
     if (!guests) {
         if (required) {
@@ -165,13 +161,10 @@ cmd_matrix(Globals *g, int argc, char **argv)
         const ApmMdevInfo *m = apm_host_mdev(host, scope.mdev);
 
         apm_uuid_format(scope.mdev, text);
-        title = m->guest ? g_strdup_printf(_("AP crypto matrix of mdev %s (guest %s): %u adapters x %u domains"), text,
-                                           m->guest, apm_mask_count(&map->adapters), apm_mask_count(&map->domains))
-                         : g_strdup_printf(_("AP crypto matrix of mdev %s: %u adapters x %u domains"), text,
-                                           apm_mask_count(&map->adapters), apm_mask_count(&map->domains));
+        title = m->guest ? g_strdup_printf(_("AP crypto matrix of guest %s (mdev %s)"), m->guest, text)
+                         : g_strdup_printf(_("AP crypto matrix of mdev %s"), text);
     } else if (scope.all) {
-        title = g_strdup_printf(_("AP crypto matrix, every ID: %u adapters x %u domains (%u and %u in the host "
-                                  "configuration)"),
+        title = g_strdup_printf(_("AP crypto matrix, every ID: %u adapters x %u domains (%u x %u configured)"),
                                 apm_mask_count(&map->adapters), apm_mask_count(&map->domains),
                                 apm_mask_count(&host->qci.adapters), apm_mask_count(&host->qci.domains));
     } else {

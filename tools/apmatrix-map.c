@@ -66,6 +66,33 @@ put_line(GString *line, FILE *out)
     g_string_truncate(line, 0);
 }
 
+/* text folded at spaces to width columns, the lines after the first indented by indent */
+static void
+put_wrapped(FILE *out, const char *text, guint indent, guint width)
+{
+    const char *p = text;
+    guint col = 0, room = width;
+
+    while (*p) {
+        const char *end = strchr(p, ' ');
+        gsize len = end ? (gsize) (end - p) : strlen(p);
+
+        if (col > 0 && col + 1 + len > room) {
+            fprintf(out, "\n%*s", (int) indent, "");
+            col = indent;
+        } else if (col > 0) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(p, 1, len, out);
+        col += len;
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    fputc('\n', out);
+}
+
 static char *
 mdev_owner_words(const ApmMapMdev *mm)
 {
@@ -93,7 +120,7 @@ apm_map_print_text(const ApmMap *map, const ApmMapTextOptions *options, FILE *ou
     /* each band: the label, then groups of 16 columns with a blank between them */
     groups = options->width > LABEL_WIDTH + 17 ? (options->width - LABEL_WIDTH + 1) / 17 : 1;
     per_band = groups * 16;
-    fprintf(out, "%s\n", options->title);
+    put_wrapped(out, options->title, 2, options->width);
     if (columns->len == 0 || apm_mask_is_empty(&map->adapters))
         fprintf(out, "%s\n", _("(no adapters or domains to show)"));
     for (guint start = 0; start < columns->len; start += per_band) {
@@ -132,10 +159,14 @@ apm_map_print_text(const ApmMap *map, const ApmMapTextOptions *options, FILE *ou
         for (guint i = 0; i < map->mdevs->len; i++) {
             const ApmMapMdev *mm = g_ptr_array_index(map->mdevs, i);
             g_autofree char *label = g_strdup_printf(_("ctrl %c"), mm->symbol);
+            gboolean has_any;
+            guint k;
             ApmMask shown;
 
             apm_mask_and(&shown, &mm->mdev->matrix.control_domains, &map->domains);
-            if (apm_mask_is_empty(&shown))
+            for (has_any = FALSE, k = start; k < end && !has_any; k++)
+                has_any = apm_mask_test(&shown, g_array_index(columns, guint, k));
+            if (!has_any)
                 continue;
             g_string_append_printf(line, "%-*s", LABEL_WIDTH, label);
             for (guint c = start; c < end; c++) {
@@ -182,8 +213,10 @@ apm_map_print_text(const ApmMap *map, const ApmMapTextOptions *options, FILE *ou
     }
     if (notes->len) {
         fprintf(out, "\n%s\n", _("Not in the guests:"));
-        for (guint i = 0; i < notes->len; i++)
-            fprintf(out, "  %s\n", (char *) g_ptr_array_index(notes, i));
+        for (guint i = 0; i < notes->len; i++) {
+            fputs("  ", out);
+            put_wrapped(out, g_ptr_array_index(notes, i), 5, options->width - 2);
+        }
     }
 }
 

@@ -142,7 +142,9 @@ ApmHost *
 read_host(const Globals *g, int *code)
 {
     g_autoptr(GError) error = NULL;
-    ApmHost *host = apm_host_read(g->root, &error);
+    /* a large host (thousands of queues) takes seconds to read: a progress line on a terminal */
+    g_autoptr(ApmProgress) progress = apm_progress_new(_("Reading the AP host"));
+    ApmHost *host = apm_host_read_with_progress(g->root, progress, &error);
 
     if (!host)
         *code = report_error(g, error, NULL);
@@ -1174,6 +1176,15 @@ main(int argc, char **argv)
                 g_ptr_array_add(rest, argv[j]);
         }
         g_ptr_array_add(rest, NULL);
+        for (guint j = 0; j + 1 < rest->len; j++) {
+            const char *arg = g_ptr_array_index(rest, j);
+
+            if (g_str_equal(arg, "--help") || g_str_equal(arg, "-h")) {
+                printf(_("Usage: apmatrix [OPTIONS] %s %s\n"), commands[k].name, _(commands[k].usage));
+                printf("%s\n", _("See apmatrix(1) for what it does and for the global options."));
+                return EXIT_OK;
+            }
+        }
         g.root = apm_root_resolve(g.root_option);
         code = commands[k].run(&g, (int) rest->len - 1, (char **) rest->pdata);
         g_free(g.root);

@@ -55,8 +55,9 @@ apm_progress_update(ApmProgress *p, guint64 done, guint64 total)
     gint64 now = g_get_monotonic_time();
     g_autoptr(GString) line = NULL;
 
-    /* at most ten redraws a second, none before the delay */
-    if (!p || now - p->start < p->delay || (p->last_draw && now - p->last_draw < 100 * 1000))
+    /* at most ten redraws a second (and the last step), none before the delay */
+    if (!p || now - p->start < p->delay ||
+        (p->last_draw && now - p->last_draw < 100 * 1000 && !(total && done == total)))
         return;
     p->last_draw = now;
     line = g_string_new(NULL);
