@@ -159,12 +159,12 @@ apm_map_print_text(const ApmMap *map, const ApmMapTextOptions *options, FILE *ou
         for (guint i = 0; i < map->mdevs->len; i++) {
             const ApmMapMdev *mm = g_ptr_array_index(map->mdevs, i);
             g_autofree char *label = g_strdup_printf(_("ctrl %c"), mm->symbol);
-            gboolean has_any;
+            gboolean has_any = FALSE;
             guint k;
             ApmMask shown;
 
             apm_mask_and(&shown, &mm->mdev->matrix.control_domains, &map->domains);
-            for (has_any = FALSE, k = start; k < end && !has_any; k++)
+            for (k = start; mm->shown && k < end && !has_any; k++)
                 has_any = apm_mask_test(&shown, g_array_index(columns, guint, k));
             if (!has_any)
                 continue;
@@ -203,6 +203,8 @@ apm_map_print_text(const ApmMap *map, const ApmMapTextOptions *options, FILE *ou
         guint apqns = apm_matrix_apqn_count(&mm->mdev->matrix);
         guint given = apm_matrix_apqn_count(&mm->mdev->guest_matrix);
 
+        if (!mm->shown)
+            continue;
         g_string_append(line, "  ");
         put_cell(line, mm->symbol, mm->attached ? APM_CELL_IN_USE : APM_CELL_ASSIGNED, colour);
         g_string_append_printf(line, _("  mdev %s, %s"), apm_uuid_format(&mm->mdev->uuid, uuid), owner);
@@ -272,6 +274,8 @@ apm_map_build_json(const ApmMap *map, JsonBuilder *b)
         const ApmMapMdev *mm = g_ptr_array_index(map->mdevs, i);
         char uuid[APM_UUID_TEXT_LEN + 1], symbol[2] = { mm->symbol, 0 };
 
+        if (!mm->shown)
+            continue;
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "symbol");
         json_builder_add_string_value(b, symbol);
@@ -442,7 +446,7 @@ apm_map_to_svg(const ApmMap *map, const char *title)
         ApmMask shown;
 
         apm_mask_and(&shown, &mm->mdev->matrix.control_domains, &map->domains);
-        if (apm_mask_is_empty(&shown))
+        if (apm_mask_is_empty(&shown) || !mm->shown)
             continue;
         svg_text(body, LEFT - 6, cy + CELL - 4, "text-anchor=\"end\"", label);
         col = 0;
@@ -494,6 +498,8 @@ apm_map_to_svg(const ApmMap *map, const char *title)
         g_autofree char *words = g_strdup_printf(_("mdev %s, %s; control domains %s"),
                                                  apm_uuid_format(&mm->mdev->uuid, uuid), owner, *cd ? cd : "-");
 
+        if (!mm->shown)
+            continue;
         svg_swatch(body, 16, y, mm->attached ? fill : lighter(fill), symbol, words);
         y += CELL + 4;
     }

@@ -351,15 +351,34 @@ check_guests(const ApmHost *host, GPtrArray *findings)
     }
 }
 
-/* Queues bound to vfio_ap that no mdev has: taken from the host for nothing */
+/* Tries to add "+0xNN" for id to spec (a mask change in the kernel's relative form) such that the masks still give
+ * nothing an mdev holds back to the host, as the kernel's in_use check sees it; keeps it when they do */
+static void
+try_return(const ApmHost *host, GString *apspec, GString *aqspec, GString *spec, guint id)
+{
+    gsize len = spec->len;
+    g_autoptr(ApmMaskPlan) plan = NULL;
+
+    g_string_append_printf(spec, "%s+0x%02x", len ? "," : "", id);
+    plan = apm_hostmask_plan(host, apspec->len ? apspec->str : NULL, aqspec->len ? aqspec->str : NULL, FALSE, NULL);
+    if (!plan || plan->refusals->len)
+        g_string_truncate(spec, len);
+}
+
+/* Queues bound to vfio_ap that no mdev has: taken from the host for nothing. The fix gives back to the host as
+ * many of them as the masks can give without an APQN an mdev holds. */
 static void
 check_unassigned(const ApmHost *host, GPtrArray *findings)
 {
     g_autoptr(GArray) idle = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_autoptr(GString) apspec = g_string_new(NULL), aqspec = g_string_new(NULL);
+    g_autoptr(ApmMaskPlan) plan = NULL;
     g_autofree char *list = NULL, *fix = NULL;
-    ApmMask apmask = host->apmask, aqmask = host->aqmask;
-    gboolean safe = TRUE;
+    ApmMask adapters, domains;
+    guint returned = 0;
 
+    apm_mask_clear_all(&adapters);
+    apm_mask_clear_all(&domains);
     for (guint i = 0; i < host->queues->len; i++) {
         const ApmQueueInfo *q = g_ptr_array_index(host->queues, i);
         guint index = apm_apqn_index(q->apqn);
@@ -367,36 +386,38 @@ check_unassigned(const ApmHost *host, GPtrArray *findings)
         if (q->driver != APM_DRIVER_VFIO_AP || apm_host_mdev_for_apqn(host, q->apqn))
             continue;
         g_array_append_val(idle, index);
-        /* giving it back needs both its bits */
-        apm_mask_set(&apmask, q->apqn.adapter);
-        apm_mask_set(&aqmask, q->apqn.domain);
+        if (!apm_mask_test(&host->apmask, q->apqn.adapter))
+            apm_mask_set(&adapters, q->apqn.adapter);
+        if (!apm_mask_test(&host->aqmask, q->apqn.domain))
+            apm_mask_set(&domains, q->apqn.domain);
     }
     if (idle->len == 0)
         return;
-    /* the fix gives them back only if that gives back nothing an mdev holds */
-    for (guint i = 0; i < host->mdevs->len && safe; i++) {
-        const ApmMdevInfo *m = g_ptr_array_index(host->mdevs, i);
-        ApmApqnIter iter;
-        ApmApqn apqn;
-
-        apm_apqn_iter_init(&iter, &m->matrix.adapters, &m->matrix.domains);
-        while (safe && apm_apqn_iter_next(&iter, &apqn))
-            safe = !apm_hostmask_owns(&apmask, &aqmask, apqn) ||
-                   apm_hostmask_owns(&host->apmask, &host->aqmask, apqn);
+    /* domains first: a domain back to the host usually takes fewer queues from guests' reach than an adapter */
+    APM_MASK_FOREACH(d, &domains) {
+        try_return(host, apspec, aqspec, aqspec, d);
     }
-    if (safe) {
-        ApmMask set_a, set_d;
-        g_autofree char *a = NULL, *d = NULL;
+    APM_MASK_FOREACH(a, &adapters) {
+        try_return(host, apspec, aqspec, apspec, a);
+    }
+    plan = apm_hostmask_plan(host, apspec->len ? apspec->str : NULL, aqspec->len ? aqspec->str : NULL, FALSE, NULL);
+    for (guint i = 0; plan && i < idle->len; i++) {
+        guint index = g_array_index(idle, guint, i);
 
-        apm_mask_andnot(&set_a, &apmask, &host->apmask);
-        apm_mask_andnot(&set_d, &aqmask, &host->aqmask);
-        a = relative_ids(&set_a, '+');
-        d = relative_ids(&set_d, '+');
-        fix = g_strdup_printf("apmatrix mask%s%s%s%s", *a ? " --apmask " : "", a, *d ? " --aqmask " : "", d);
-    } else {
+        returned += apm_hostmask_owns(&plan->new_apmask, &plan->new_aqmask, (ApmApqn) { index >> 8, index & 0xff });
+    }
+    if (returned == idle->len)
+        fix = g_strdup_printf("apmatrix mask%s%s%s%s", apspec->len ? " --apmask " : "", apspec->str,
+                              aqspec->len ? " --aqmask " : "", aqspec->str);
+    else if (returned)
+        fix = g_strdup_printf(_("apmatrix mask%s%s%s%s gives %u of them back to the host; assign the others to an "
+                                "mdev (apmatrix plug or nodedev-define): the masks cannot give them back without "
+                                "APQNs that mdevs hold"),
+                              apspec->len ? " --apmask " : "", apspec->str, aqspec->len ? " --aqmask " : "",
+                              aqspec->str, returned);
+    else
         fix = g_strdup(_("assign them to an mdev (apmatrix plug or nodedev-define); the masks cannot give them back "
                          "without APQNs that mdevs hold"));
-    }
     list = apqn_list(idle);
     add(findings, "unassigned-vfio-queues", APM_FINDING_WARNING, g_steal_pointer(&fix),
         _("%u queues are bound to vfio_ap but assigned to no mdev, so neither the host nor a guest uses them: %s"),
@@ -428,7 +449,7 @@ check_lock(const ApmHost *host, GPtrArray *findings)
             path, (int) owner);
     else
         add(findings, "stale-lock", APM_FINDING_ERROR, g_strdup_printf("rm %s", path),
-            _("The host config lock %s is stale: it names no process and is %" G_GINT64_FORMAT " s old"), path, age);
+            _("The host config lock %s is stale: it names no process and is %lld s old"), path, (long long) age);
     set_subject(findings, path);
 }
 

@@ -93,6 +93,7 @@ apm_map_new(const ApmHost *host, const ApmMapScope *scope, GError **error)
         mm->mdev = g_ptr_array_index(host->mdevs, i);
         mm->symbol = i < sizeof(symbols) - 1 ? symbols[i] : '#';
         mm->attached = mm->mdev->guest || apm_host_mdev_in_use(host, mm->mdev);
+        mm->shown = !only || mm->mdev == only;
         g_ptr_array_add(map->mdevs, mm);
     }
     if (only) {

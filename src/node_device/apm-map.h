@@ -36,6 +36,7 @@ typedef struct {
     char symbol;              /* A-Z, a-z, 0-9 in UUID order, then '#' */
     const ApmMdevInfo *mdev;  /* borrowed from the host */
     gboolean attached;        /* a guest holds it (named in mdev->guest when known) */
+    gboolean shown;           /* within the map's scope (every mdev, or the one asked for) */
 } ApmMapMdev;
 
 typedef struct {

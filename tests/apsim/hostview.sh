@@ -259,6 +259,13 @@ am plug vm2 --domain 0x49 >/dev/null
 ctl config-adapter 6 off >/dev/null
 golden z16-guests am matrix
 check "matrix JSON agrees with apsim's dump (z16, guests, an adapter out of the configuration)" "" "$(json_matches_dump)"
+am mask --aqmask -0x50 >/dev/null
+fix=$(am --json check | python3 -c 'import json,sys; print([f["fix"] for f in json.load(sys.stdin)["findings"] if f["kind"] == "unassigned-vfio-queues"][0])')
+check "check: the fix for idle vfio_ap queues gives back what the masks can (not what mdevs hold)" \
+  "apmatrix mask --aqmask +0x50 gives 6 of them back to the host" "$(echo "$fix" | sed 's/;.*//')"
+am mask --aqmask +0x50 >/dev/null
+check "check: after that fix the six queues are the host's again" "6" \
+  "$(ctl dump | python3 -c 'import json,sys; print(len([q for q in json.load(sys.stdin)["queues"]["cex4queue"].split() if q.endswith(".0050")]))')"
 
 # --- completion, as bash calls it
 if command -v bash >/dev/null; then
