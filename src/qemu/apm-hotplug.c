@@ -614,7 +614,8 @@ take_from_host(Op *op, const ApmMask *adapters, const ApmMask *domains, GError *
 
         apm_mask_andnot(&apmask, &op->host->apmask, adapters);
         apm_mask_andnot(&aqmask, &op->host->aqmask, domains);
-        return apm_hostmask_wait_bound(op->host, &apmask, &aqmask, 30000, progress, error);
+        /* then the snapshot the plug is planned on, with the queues where the masks put them */
+        return apm_hostmask_wait_bound(op->host, &apmask, &aqmask, 30000, progress, error) && op_read_host(op, error);
     }
 }
 
