@@ -389,7 +389,7 @@ change_masks(Globals *g, const char *apmask, const char *aqmask, gboolean persis
     if (!dry_run) {
         g_autoptr(ApmProgress) progress = apm_progress_new(_("Waiting for the AP bus to re-bind the queues"));
 
-        if (!apm_hostmask_apply_locked(g->root, plan, progress, &error))
+        if (!apm_hostmask_apply_locked(host, plan, progress, &error))
             return report_error(g, error, NULL);
     }
     return report_mask_change(g, plan, dry_run);

@@ -314,9 +314,9 @@ write_rules(const char *root, const ApmMaskPlan *plan, GError **error)
 }
 
 gboolean
-apm_hostmask_apply_locked(const char *root, const ApmMaskPlan *plan, ApmProgress *progress, GError **error)
+apm_hostmask_apply_locked(const ApmHost *host, const ApmMaskPlan *plan, ApmProgress *progress, GError **error)
 {
-    g_autoptr(ApmHost) host = NULL;
+    const char *root = host->root;
     ApmMask ap_kept, aq_kept;
     /* bits leave the host first, then come back: the order the kernel's in_use check was predicted in */
     struct {
@@ -334,9 +334,6 @@ apm_hostmask_apply_locked(const char *root, const ApmMaskPlan *plan, ApmProgress
         return FALSE;
     apm_mask_and(&ap_kept, &plan->apmask, &plan->new_apmask);
     apm_mask_and(&aq_kept, &plan->aqmask, &plan->new_aqmask);
-    /* the snapshot whose queues the wait follows */
-    if (!(host = apm_host_read(root, error)))
-        return FALSE;
     for (done = 0; done < G_N_ELEMENTS(steps); done++)
         if (!write_mask(root, steps[done].name, steps[done].from, steps[done].to, error))
             break;

@@ -35,10 +35,11 @@ gboolean apm_hostmask_owns(const ApmMask *apmask, const ApmMask *aqmask, ApmApqn
 ApmMaskPlan *apm_hostmask_plan(const ApmHost *host, const char *apmask_spec, const char *aqmask_spec,
                                gboolean persistent, GError **error);
 
-/* Carries out a plan for a caller that holds the host config lock: the active masks (the bits that change, as
- * relative writes), then a wait until the AP bus has bound every queue that changed hands (reported to
- * progress), then the persistent rule. A failed step takes back the earlier ones. */
-gboolean apm_hostmask_apply_locked(const char *root, const ApmMaskPlan *plan, ApmProgress *progress,
+/* Carries out a plan made on host (a snapshot read under the host config lock, which the caller still holds):
+ * the active masks (the bits that change, as relative writes), then a wait until the AP bus has bound every
+ * queue that changed hands (reported to progress), then the persistent rule. A failed step takes back the
+ * earlier ones. */
+gboolean apm_hostmask_apply_locked(const ApmHost *host, const ApmMaskPlan *plan, ApmProgress *progress,
                                    GError **error);
 
 /* Waits until every queue of the snapshot host whose owner changes under the masks apmask and aqmask is bound
