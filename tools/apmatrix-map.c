@@ -350,7 +350,7 @@ cell_fill(const ApmMap *map, const ApmMapCell *cell)
     case APM_CELL_UNBOUND:
         return 0xe040fb;
     case APM_CELL_FREE:
-        return 0xc8e6c9;
+        return 0xffe0b2;
     case APM_CELL_IN_USE:
         return palette[(cell->mdev - 1) % G_N_ELEMENTS(palette)];
     case APM_CELL_ASSIGNED:
@@ -457,8 +457,13 @@ apm_map_to_svg(const ApmMap *map, const char *title)
                                        "stroke=\"#bbbbbb\" stroke-width=\"0.5\" data-control-domain=\"%d\" "
                                        "data-mdev=\"%s\"/>\n",
                                        LEFT + col * CELL * 1.0, cy, CELL, CELL,
-                                       lighter(palette[i % G_N_ELEMENTS(palette)]), d, symbol);
-                svg_text(body, LEFT + col * CELL + CELL / 2.0, cy + CELL - 4, "text-anchor=\"middle\"", symbol);
+                                       mm->attached ? palette[i % G_N_ELEMENTS(palette)]
+                                                    : lighter(palette[i % G_N_ELEMENTS(palette)]),
+                                       d, symbol);
+                svg_text(body, LEFT + col * CELL + CELL / 2.0, cy + CELL - 4,
+                         mm->attached ? "text-anchor=\"middle\" fill=\"#ffffff\" font-weight=\"bold\""
+                                      : "text-anchor=\"middle\" font-weight=\"bold\"",
+                         symbol);
             }
             col++;
         }
