@@ -23,17 +23,6 @@ xml() { # xml FILE UUID ADAPTERS DOMAINS [CONTROL] [PARENT] [TYPE]
   } > "$1"
 }
 # refused NAME EXIT TEXT COMMAND...: exits with EXIT, says TEXT, and the host and store are as before
-refused() {
-  name=$1; want_rc=$2; want=$3; shift 3
-  before=$(state)
-  err=$("$@" 2>&1 >/dev/null); rc=$?
-  after=$(state)
-  case "$err" in
-    *"$want"*) if [ "$rc" = "$want_rc" ] && [ "$before" = "$after" ]; then ok "$name"
-               else notok "$name" "exit $rc (want $want_rc); state unchanged: $([ "$before" = "$after" ] && echo yes || echo no)"; fi ;;
-    *) notok "$name" "exit $rc, expected: $want" "got: $err" ;;
-  esac
-}
 
 u1=0a1c4f0e-2b3d-4e6f-8a9b-0c1d2e3f4a5b
 u2=1b1c4f0e-2b3d-4e6f-8a9b-0c1d2e3f4a5b

@@ -9,27 +9,8 @@ set -u
 am() { "$APMATRIX" --root "$ROOT" "$@"; }
 ctl() { "$APSIM" ctl "$ROOT" "$@"; }
 state() { ctl dump; find "$ROOT/etc/mdevctl.d/matrix" "$ROOT/run/apsim/qmp" -name '*.xml' -o -type f -path '*mdevctl*' 2>/dev/null | sort | xargs -r cat; }
-mdev_xml() { # FILE UUID ADAPTERS DOMAINS [CONTROL]
-  {
-    echo "<device><parent>ap_matrix</parent><capability type='mdev'><type id='vfio_ap-passthrough'/>"
-    echo "<uuid>$2</uuid><attr name='assign_adapter' value='$3'/><attr name='assign_domain' value='$4'/>"
-    [ -n "${5:-}" ] && echo "<attr name='assign_control_domain' value='$5'/>"
-    echo "</capability></device>"
-  } > "$1"
-}
 hostdev() { # FILE UUID [EXTRA-ELEMENT]
   printf "<hostdev mode='subsystem' type='mdev' model='vfio-ap'>\n  <source>\n    <address uuid='%s'/>\n  </source>\n%s</hostdev>\n" "$2" "${3:-}" > "$1"
-}
-refused() { # NAME EXIT TEXT COMMAND...: exits with EXIT, says TEXT, and apsim and the stores are as before
-  name=$1; want_rc=$2; want=$3; shift 3
-  before=$(state)
-  err=$("$@" 2>&1 >/dev/null); rc=$?
-  after=$(state)
-  case "$err" in
-    *"$want"*) if [ "$rc" = "$want_rc" ] && [ "$before" = "$after" ]; then ok "$name"
-               else notok "$name" "exit $rc (want $want_rc); state unchanged: $([ "$before" = "$after" ] && echo yes || echo no)" "$err"; fi ;;
-    *) notok "$name" "exit $rc, expected: $want" "got: $err" ;;
-  esac
 }
 apcb() { ctl guest-apcb "$1" | head -3 | tr '\n' ' ' | sed 's/ $//'; }
 gm() { tr '\n' ' ' < "$SYS/devices/vfio_ap/matrix/$1/guest_matrix" | sed 's/ $//'; }

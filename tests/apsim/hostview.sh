@@ -13,26 +13,7 @@ completion=$APMATRIX_SOURCE_DIR/tools/completion/apmatrix.bash
 am() { "$APMATRIX" --root "$ROOT" "$@"; }
 ctl() { "$APSIM" ctl "$ROOT" "$@"; }
 state() { ctl dump; cat "$ROOT/etc/udev/rules.d/41-ap.rules" 2>/dev/null; find "$ROOT/etc/mdevctl.d" -type f 2>/dev/null | sort | xargs -r cat; }
-mdev_xml() { # FILE UUID ADAPTERS DOMAINS [CONTROL]
-  {
-    echo "<device><parent>ap_matrix</parent><capability type='mdev'><type id='vfio_ap-passthrough'/>"
-    echo "<uuid>$2</uuid><attr name='assign_adapter' value='$3'/><attr name='assign_domain' value='$4'/>"
-    [ -n "${5:-}" ] && echo "<attr name='assign_control_domain' value='$5'/>"
-    echo "</capability></device>"
-  } > "$1"
-}
 hostdev() { printf "<hostdev mode='subsystem' type='mdev' model='vfio-ap'><source><address uuid='%s'/></source></hostdev>\n" "$2" > "$1"; }
-refused() { # NAME EXIT TEXT COMMAND...: exits with EXIT, says TEXT, and apsim and the stores are as before
-  name=$1; want_rc=$2; want=$3; shift 3
-  before=$(state)
-  err=$("$@" 2>&1 >/dev/null); rc=$?
-  after=$(state)
-  case "$err" in
-    *"$want"*) if [ "$rc" = "$want_rc" ] && [ "$before" = "$after" ]; then ok "$name"
-               else notok "$name" "exit $rc (want $want_rc); state unchanged: $([ "$before" = "$after" ] && echo yes || echo no)" "$err"; fi ;;
-    *) notok "$name" "exit $rc, expected: $want" "got: $err" ;;
-  esac
-}
 # golden NAME COMMAND...: what the command prints is tests/data/map/NAME.txt
 golden() {
   name=$1; shift

@@ -13,6 +13,28 @@ check_fails() {
   if err=$("$@" 2>&1 >/dev/null); then notok "$name" "succeeded, expected: $want"
   else case "$err" in *"$want"*) ok "$name" ;; *) notok "$name" "expected: $want" "got: $err" ;; esac; fi
 }
+# refused NAME EXIT TEXT COMMAND...: the command exits with EXIT and says TEXT, and the state (the sourcing
+# script's `state` function: apsim's dump and the stores) is as before
+refused() {
+  name=$1; want_rc=$2; want=$3; shift 3
+  before=$(state)
+  err=$("$@" 2>&1 >/dev/null); rc=$?
+  after=$(state)
+  case "$err" in
+    *"$want"*) if [ "$rc" = "$want_rc" ] && [ "$before" = "$after" ]; then ok "$name"
+               else notok "$name" "exit $rc (want $want_rc); state unchanged: $([ "$before" = "$after" ] && echo yes || echo no)" "$err"; fi ;;
+    *) notok "$name" "exit $rc, expected: $want" "got: $err" ;;
+  esac
+}
+# mdev_xml FILE UUID ADAPTERS DOMAINS [CONTROL]: a node-device document of an mdev, as virsh takes it
+mdev_xml() {
+  {
+    echo "<device><parent>ap_matrix</parent><capability type='mdev'><type id='vfio_ap-passthrough'/>"
+    echo "<uuid>$2</uuid><attr name='assign_adapter' value='$3'/><attr name='assign_domain' value='$4'/>"
+    [ -n "${5:-}" ] && echo "<attr name='assign_control_domain' value='$5'/>"
+    echo "</capability></device>"
+  } > "$1"
+}
 finish() { echo "1..$n"; [ "$failed" -eq 0 ]; }
 # start_sim TOPOLOGY: a private root in $ROOT, stopped on exit whatever happens
 start_sim() {
