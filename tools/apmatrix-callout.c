@@ -143,7 +143,7 @@ handle_pre(const char *root, const Args *a, const ApmUuid *uuid)
         release_for_parent(root);
         return fail(_("mdev type '%s' is not vfio_ap-passthrough"), config->mdev_type);
     }
-    host = apm_host_read(root, &error);
+    host = apm_host_read_detail(root, APM_HOST_READ_ON_DEMAND, NULL, &error);
     if (!host) {
         release_for_parent(root);
         return fail("%s", error->message);
@@ -166,7 +166,7 @@ static int
 live_locked(const char *root, const ApmUuid *uuid, const ApmMdevConfig *config, const ApmExecOptions *options)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(ApmHost) host = apm_host_read(root, &error);
+    g_autoptr(ApmHost) host = apm_host_read_detail(root, APM_HOST_READ_ON_DEMAND, NULL, &error);
     g_autoptr(ApmPlan) plan = NULL;
     g_autoptr(GPtrArray) differences = g_ptr_array_new_with_free_func(g_free);
     const ApmMdevInfo *mdev;

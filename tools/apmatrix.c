@@ -139,16 +139,22 @@ report_error(const Globals *g, const GError *error, const ApmOutcome *outcome)
 }
 
 ApmHost *
-read_host(const Globals *g, int *code)
+read_host_detail(const Globals *g, ApmHostRead detail, int *code)
 {
     g_autoptr(GError) error = NULL;
     /* a large host (thousands of queues) takes seconds to read: a progress line on a terminal */
     g_autoptr(ApmProgress) progress = apm_progress_new(_("Reading the AP host"));
-    ApmHost *host = apm_host_read_with_progress(g->root, progress, &error);
+    ApmHost *host = apm_host_read_detail(g->root, detail, progress, &error);
 
     if (!host)
         *code = report_error(g, error, NULL);
     return host;
+}
+
+ApmHost *
+read_host(const Globals *g, int *code)
+{
+    return read_host_detail(g, APM_HOST_READ_FULL, code);
 }
 
 gboolean
@@ -239,7 +245,8 @@ cmd_list(Globals *g, int argc, char **argv)
             return usage_error(_("%s does not take '%s'"), "nodedev-list", argv[i]);
         }
     }
-    host = read_host(g, &code);
+    /* a list names devices: which exist is all it needs to read */
+    host = read_host_detail(g, APM_HOST_READ_NAMES, &code);
     if (!host)
         return code;
     devices = apm_devices_list(host, caps, state);
@@ -291,6 +298,49 @@ lookup_args(const char *command, int argc, char **argv, const char **name, gbool
     return EXIT_OK;
 }
 
+/* nodedev-dumpxml --all [--cap CAP,...]: every active device's XML, one after the other (what a loop of
+ * virsh nodedev-dumpxml over virsh nodedev-list prints, in one process) */
+static int
+dump_all(Globals *g, int argc, char **argv)
+{
+    ApmCapFlags caps = 0;
+    g_autoptr(ApmHost) host = NULL;
+    g_autoptr(GPtrArray) devices = NULL;
+    g_autoptr(GString) out = g_string_new(NULL);
+    int code = EXIT_OK;
+
+    for (int i = 0; i < argc; i++) {
+        if (g_str_equal(argv[i], "--all"))
+            continue;
+        if (g_str_equal(argv[i], "--cap") && i + 1 < argc) {
+            g_auto(GStrv) names = g_strsplit(argv[++i], ",", -1);
+
+            for (guint k = 0; names[k]; k++) {
+                ApmCapFlags c = apm_cap_from_name(g_strstrip(names[k]));
+
+                if (!c)
+                    return usage_error(_("Unknown capability '%s' (known: ap_card, ap_queue, ap_matrix, mdev, "
+                                         "mdev_types)"),
+                                       names[k]);
+                caps |= c;
+            }
+        } else {
+            return usage_error(_("%s does not take '%s'"), "nodedev-dumpxml --all", argv[i]);
+        }
+    }
+    host = read_host_detail(g, APM_HOST_READ_DRIVERS, &code);
+    if (!host)
+        return code;
+    devices = apm_devices_list(host, caps, APM_LIST_ACTIVE);
+    for (guint i = 0; i < devices->len; i++) {
+        g_autofree char *xml = apm_nodedev_def_format(g_ptr_array_index(devices, i));
+
+        g_string_append(out, xml);
+    }
+    fwrite(out->str, 1, out->len, stdout);
+    return EXIT_OK;
+}
+
 static int
 cmd_dumpxml(Globals *g, int argc, char **argv)
 {
@@ -300,11 +350,15 @@ cmd_dumpxml(Globals *g, int argc, char **argv)
     g_autoptr(ApmNodeDevDef) def = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *xml = NULL;
-    int code = lookup_args("nodedev-dumpxml", argc, argv, &name, &inactive);
+    int code;
 
+    for (int i = 0; i < argc; i++)
+        if (g_str_equal(argv[i], "--all"))
+            return dump_all(g, argc, argv);
+    code = lookup_args("nodedev-dumpxml", argc, argv, &name, &inactive);
     if (code != EXIT_OK)
         return code;
-    host = read_host(g, &code);
+    host = read_host_detail(g, APM_HOST_READ_DRIVERS, &code);
     if (!host)
         return code;
     def = apm_devices_lookup(host, name, inactive, &error);
@@ -341,7 +395,7 @@ cmd_info(Globals *g, int argc, char **argv)
 
     if (code != EXIT_OK)
         return code;
-    host = read_host(g, &code);
+    host = read_host_detail(g, APM_HOST_READ_DRIVERS, &code);
     if (!host)
         return code;
     def = apm_devices_lookup(host, name, FALSE, &error);
@@ -1070,7 +1124,7 @@ cmd_destroy(Globals *g, int argc, char **argv)
 
 static const Command commands[] = {
     { "nodedev-list", cmd_list, N_("[--cap CAP[,CAP...]] [--all | --inactive]") },
-    { "nodedev-dumpxml", cmd_dumpxml, N_("NAME [--inactive]") },
+    { "nodedev-dumpxml", cmd_dumpxml, N_("NAME [--inactive] | --all [--cap CAP[,CAP...]]") },
     { "nodedev-info", cmd_info, N_("NAME") },
     { "nodedev-define", cmd_define, N_("FILE") },
     { "nodedev-create", cmd_create, N_("FILE") },

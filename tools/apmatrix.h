@@ -38,6 +38,8 @@ int usage_error(const char *format, ...) G_GNUC_PRINTF(1, 2);
 int report_error(const Globals *g, const GError *error, const ApmOutcome *outcome);
 /* The host snapshot, or NULL with the error reported and *code set */
 ApmHost *read_host(const Globals *g, int *code);
+/* The same at a lower detail, for a command that needs less of each card and queue */
+ApmHost *read_host_detail(const Globals *g, ApmHostRead detail, int *code);
 void print_json(JsonBuilder *b);
 void add_strings(JsonBuilder *b, const char *member, const GPtrArray *list);
 void add_apqns(JsonBuilder *b, const char *member, const ApmMatrix *m);

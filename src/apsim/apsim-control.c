@@ -31,6 +31,7 @@ static const char usage[] = N_(
     "commands:\n"
     "  dump                                 the whole model as JSON\n"
     "  locks                                lock statistics as JSON\n"
+    "  fs-stats [reset]                     file system requests served, as JSON\n"
     "  guest-start NAME [old-qemu] [mdev=UUID]   start a guest, optionally with its mdev cold-plugged\n"
     "  guest-stop NAME                      stop a guest (its QEMU closes the vfio-ap device)\n"
     "  guest-attach NAME UUID               device_add the mdev into the guest (set_kvm)\n"
@@ -143,6 +144,10 @@ apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean
     if (g_str_equal(cmd, "dump")) {
         *ok = TRUE;
         return apsim_host_dump_json(host);
+    }
+    if (g_str_equal(cmd, "fs-stats") && (argc == 1 || (argc == 2 && g_str_equal(argv[1], "reset")))) {
+        *ok = TRUE;
+        return apsim_host_fs_stats_json(host, argc == 2);
     }
     if (g_str_equal(cmd, "locks")) {
         *ok = TRUE;

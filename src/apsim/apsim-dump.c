@@ -228,3 +228,24 @@ apsim_host_lock_stats_json(ApsimHost *host)
     json_builder_end_array(b);
     return finish(b);
 }
+
+void
+apsim_host_count_fs(ApsimHost *host, ApsimFsOp op)
+{
+    g_atomic_int_inc(&host->fs_counts[op]);
+}
+
+char *
+apsim_host_fs_stats_json(ApsimHost *host, gboolean reset)
+{
+    static const char *const names[APSIM_FS_N] = { "getattr", "readdir", "readlink", "open", "read", "write" };
+    GString *out = g_string_new("{");
+
+    for (guint i = 0; i < APSIM_FS_N; i++) {
+        gint n = reset ? g_atomic_int_exchange(&host->fs_counts[i], 0) : g_atomic_int_get(&host->fs_counts[i]);
+
+        g_string_append_printf(out, "%s\"%s\": %d", i ? ", " : "", names[i], n);
+    }
+    g_string_append(out, "}\n");
+    return g_string_free(out, FALSE);
+}

@@ -79,6 +79,7 @@ op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
     ApsimNode node;
 
     (void) fi;
+    apsim_host_count_fs(af->host, APSIM_FS_GETATTR);
     if (!apsim_sysfs_resolve(af->host, path, &node))
         return -ENOENT;
     memset(st, 0, sizeof(*st));
@@ -110,6 +111,7 @@ op_readlink(const char *path, char *buf, size_t size)
 {
     ApsimNode node;
 
+    apsim_host_count_fs(current()->host, APSIM_FS_READLINK);
     if (!apsim_sysfs_resolve(current()->host, path, &node))
         return -ENOENT;
     if (node.type != APSIM_NODE_LINK) {
@@ -132,6 +134,7 @@ op_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t offset, stru
     (void) offset;
     (void) fi;
     (void) flags;
+    apsim_host_count_fs(af->host, APSIM_FS_READDIR);
     if (!apsim_sysfs_resolve(af->host, path, &node))
         return -ENOENT;
     if (node.type != APSIM_NODE_DIR) {
@@ -161,6 +164,7 @@ op_open(const char *path, struct fuse_file_info *fi)
     int acc = fi->flags & O_ACCMODE;
     Handle *h = g_new0(Handle, 1);
 
+    apsim_host_count_fs(af->host, APSIM_FS_OPEN);
     if (!apsim_sysfs_resolve(af->host, path, &h->node)) {
         g_free(h);
         return -ENOENT;
@@ -198,6 +202,7 @@ op_read(const char *path, char *buf, size_t size, off_t offset, struct fuse_file
     if (!h->filled || offset == 0) {
         int rc;
 
+        apsim_host_count_fs(af->host, APSIM_FS_READ);
         g_string_truncate(h->content, 0);
         rc = apsim_sysfs_read(af->host, &h->node, h->content);
         if (rc < 0)
@@ -220,6 +225,7 @@ op_write(const char *path, const char *buf, size_t size, off_t offset, struct fu
 
     (void) path;
     (void) offset;
+    apsim_host_count_fs(af->host, APSIM_FS_WRITE);
     if (!node_alive(af->host, &h->node))
         return -ENODEV;
     rc = apsim_sysfs_write(af->host, &h->node, buf, size);

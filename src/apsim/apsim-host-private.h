@@ -38,6 +38,9 @@ struct ApsimHost {
     guint64 bindings_complete_count;
     gboolean bindings_complete;
 
+    /* file system requests served (atomics), for benchmarks: how many sysfs files a tool reads */
+    gint fs_counts[APSIM_FS_N];
+
     ApsimCard cards[256];
     ApsimQueue *queues; /* 256 x 256, index adapter << 8 | domain */
 

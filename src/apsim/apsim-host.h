@@ -192,3 +192,18 @@ void apsim_host_card_set_chkstop(ApsimHost *host, guint adapter, gboolean chksto
 /* The whole model as JSON (for tests to compare before and after), and lock statistics. */
 char *apsim_host_dump_json(ApsimHost *host);
 char *apsim_host_lock_stats_json(ApsimHost *host);
+
+/* The file system requests apsim's /sys has served, by kind */
+typedef enum {
+    APSIM_FS_GETATTR,
+    APSIM_FS_READDIR,
+    APSIM_FS_READLINK,
+    APSIM_FS_OPEN,
+    APSIM_FS_READ,
+    APSIM_FS_WRITE,
+    APSIM_FS_N,
+} ApsimFsOp;
+
+void apsim_host_count_fs(ApsimHost *host, ApsimFsOp op);
+/* {"getattr": N, ...} since the start or the last reset; reset zeroes the counts after reading them */
+char *apsim_host_fs_stats_json(ApsimHost *host, gboolean reset);

@@ -54,7 +54,7 @@ explain(const char *root, const ApmPlan *plan, const ApmWrite *w, int err)
 
     switch (err) {
     case EADDRINUSE: {
-        g_autoptr(ApmHost) host = apm_host_read(root, NULL);
+        g_autoptr(ApmHost) host = apm_host_read_detail(root, APM_HOST_READ_ON_DEMAND, NULL, NULL);
         GString *who = g_string_new(NULL);
         ApmApqnIter iter;
         ApmApqn apqn;
@@ -93,9 +93,7 @@ explain(const char *root, const ApmPlan *plan, const ApmWrite *w, int err)
 static void
 compare(const char *root, const ApmPlan *plan, GPtrArray *differences)
 {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(ApmHost) host = apm_host_read(root, &error);
-    const ApmMdevInfo *m = host ? apm_host_mdev(host, &plan->uuid) : NULL;
+    g_autoptr(ApmMdevInfo) m = apm_host_read_mdev(root, &plan->uuid);
     char uuid[APM_UUID_TEXT_LEN + 1];
 
     apm_uuid_format(&plan->uuid, uuid);
@@ -168,7 +166,7 @@ undo(const char *root, const ApmPlan *plan, guint done, gboolean created)
 static void
 compare_stopped(const char *root, const ApmPlan *plan, GPtrArray *differences)
 {
-    g_autoptr(ApmHost) host = apm_host_read(root, NULL);
+    g_autoptr(ApmHost) host = apm_host_read_detail(root, APM_HOST_READ_ON_DEMAND, NULL, NULL);
     char uuid[APM_UUID_TEXT_LEN + 1];
 
     if (host && apm_host_mdev(host, &plan->uuid))

@@ -15,8 +15,11 @@
 
 typedef struct {
     ApmHost *host;
-    GHashTable *seen; /* paths read: a second read of one file is a bug */
+    GHashTable *seen; /* paths read: a second read of one file is a bug (NULL for a queue read on demand) */
 } Reader;
+
+/* queue_index entry of an APQN asked for on demand that has no queue device */
+static ApmQueueInfo absent_queue;
 
 /* One attribute, trailing newline stripped; NULL (and a problem noted when noted is set) if unreadable. */
 static char *
@@ -25,7 +28,7 @@ read_attr(Reader *r, const char *path, gboolean noted)
     g_autoptr(GError) error = NULL;
     char *value;
 
-    g_assert(g_hash_table_add(r->seen, g_strdup(path)));
+    g_assert(!r->seen || g_hash_table_add(r->seen, g_strdup(path)));
     value = apm_sysfs_read_line(r->host->root, path, &error);
     r->host->files_read++;
     if (!value && noted)
@@ -99,18 +102,24 @@ uevent_value(const char *uevent, const char *key)
     return NULL;
 }
 
-static void
-read_queue(Reader *r, guint card, const char *name)
+/* One queue device: its driver and, for a full read, the state its driver shows (zcrypt online, vfio_ap status).
+ * NULL when the device does not exist (only asked for queues read on demand). */
+static ApmQueueInfo *
+read_queue_info(Reader *r, ApmApqn apqn, gboolean check_exists)
 {
     ApmQueueInfo *q = g_new0(ApmQueueInfo, 1);
-    g_autofree char *dev = g_strdup_printf("/sys/devices/ap/card%02x/%s", card, name);
+    char name[APM_APQN_TEXT_LEN + 1];
+    g_autofree char *dev = g_strdup_printf("/sys/devices/ap/card%02x/%s", apqn.adapter, apm_apqn_format(apqn, name));
     g_autofree char *path = NULL;
 
-    if (!apm_apqn_parse(name, &q->apqn, NULL)) {
-        queue_free(q);
-        return;
-    }
+    q->apqn = apqn;
     q->driver = driver_of(r, dev, &q->driver_name);
+    if (q->driver == APM_DRIVER_NONE && check_exists && !apm_sysfs_exists(r->host->root, dev)) {
+        queue_free(q);
+        return NULL;
+    }
+    if (r->host->detail == APM_HOST_READ_NAMES || r->host->detail == APM_HOST_READ_DRIVERS)
+        return q;
     if (q->driver == APM_DRIVER_ZCRYPT) {
         g_autofree char *online = NULL;
 
@@ -120,6 +129,23 @@ read_queue(Reader *r, guint card, const char *name)
     } else if (q->driver == APM_DRIVER_VFIO_AP) {
         path = g_strconcat(dev, "/status", NULL);
         q->status = read_attr(r, path, FALSE);
+    }
+    return q;
+}
+
+static void
+read_queue(Reader *r, guint card, const char *name)
+{
+    ApmQueueInfo *q;
+    ApmApqn apqn;
+
+    if (!apm_apqn_parse(name, &apqn, NULL) || apqn.adapter != card)
+        return;
+    if (r->host->detail == APM_HOST_READ_NAMES) {
+        q = g_new0(ApmQueueInfo, 1);
+        q->apqn = apqn;
+    } else {
+        q = read_queue_info(r, apqn, FALSE);
     }
     g_ptr_array_add(r->host->queues, q);
     r->host->queue_index[apm_apqn_index(q->apqn)] = q;
@@ -140,7 +166,12 @@ read_card(Reader *r, const char *name)
     g_autoptr(GPtrArray) entries = NULL;
 
     c->id = g_ascii_xdigit_value(name[4]) << 4 | g_ascii_xdigit_value(name[5]);
-    driver_of(r, dev, &c->driver);
+    if (r->host->detail != APM_HOST_READ_NAMES)
+        driver_of(r, dev, &c->driver);
+    if (r->host->detail != APM_HOST_READ_FULL) {
+        c->config = TRUE;
+        goto queues;
+    }
     read_uint(r, p_hwtype, &c->hwtype);
     c->type = read_attr(r, p_type, FALSE);
     uevent = read_attr(r, p_uevent, FALSE);
@@ -151,6 +182,7 @@ read_card(Reader *r, const char *name)
     c->config = !config || g_str_equal(config, "1");
     c->online = online && g_str_equal(online, "1");
     c->chkstop = chkstop && g_str_equal(chkstop, "1");
+queues:
     g_ptr_array_add(r->host->cards, c);
     entries = apm_sysfs_list(r->host->root, dev, NULL);
     for (guint i = 0; entries && i < entries->len; i++) {
@@ -161,8 +193,8 @@ read_card(Reader *r, const char *name)
     }
 }
 
-static void
-read_mdev(Reader *r, const char *name)
+static ApmMdevInfo *
+read_mdev_info(Reader *r, const char *name)
 {
     ApmMdevInfo *m = g_new0(ApmMdevInfo, 1);
     g_autofree char *dev = g_strdup_printf("/sys/devices/vfio_ap/matrix/%s", name);
@@ -189,11 +221,17 @@ read_mdev(Reader *r, const char *name)
     group = apm_sysfs_read_link_name(r->host->root, p_group, NULL);
     if (group)
         m->iommu_group = atoi(group);
-    g_ptr_array_add(r->host->mdevs, m);
+    return m;
 }
 
 static void
-mdev_free(ApmMdevInfo *m)
+read_mdev(Reader *r, const char *name)
+{
+    g_ptr_array_add(r->host->mdevs, read_mdev_info(r, name));
+}
+
+void
+apm_mdev_info_free(ApmMdevInfo *m)
 {
     g_free(m->guest);
     g_free(m->driver);
@@ -326,23 +364,46 @@ read_guests(ApmHost *host)
 ApmHost *
 apm_host_read(const char *root, GError **error)
 {
-    return apm_host_read_with_progress(root, NULL, error);
+    return apm_host_read_detail(root, APM_HOST_READ_FULL, NULL, error);
 }
 
 ApmHost *
 apm_host_read_with_progress(const char *root, ApmProgress *progress, GError **error)
 {
+    return apm_host_read_detail(root, APM_HOST_READ_FULL, progress, error);
+}
+
+/* Cards and their queues, at the snapshot's detail */
+static void
+read_devices(Reader *r, ApmProgress *progress)
+{
+    g_autoptr(GPtrArray) cards = apm_sysfs_list(r->host->root, "/sys/devices/ap", NULL);
+
+    for (guint i = 0; cards && i < cards->len; i++) {
+        const char *name = g_ptr_array_index(cards, i);
+
+        if (strlen(name) == 6 && g_str_has_prefix(name, "card"))
+            read_card(r, name);
+        apm_progress_update(progress, i + 1, cards->len);
+    }
+}
+
+ApmHost *
+apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress, GError **error)
+{
     g_autoptr(ApmHost) host = g_new0(ApmHost, 1);
     Reader r = { host, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL) };
-    g_autoptr(GPtrArray) cards = NULL, mdevs = NULL;
+    g_autoptr(GPtrArray) mdevs = NULL;
     g_autofree char *features = NULL;
     g_autoptr(GError) local = NULL;
 
     host->root = g_strdup(root ? root : "/");
+    host->detail = detail;
     host->cards = g_ptr_array_new_with_free_func((GDestroyNotify) card_free);
     host->queues = g_ptr_array_new_with_free_func((GDestroyNotify) queue_free);
+    host->queues_on_demand = g_ptr_array_new_with_free_func((GDestroyNotify) queue_free);
     host->queue_index = g_new0(ApmQueueInfo *, 256 * 256);
-    host->mdevs = g_ptr_array_new_with_free_func((GDestroyNotify) mdev_free);
+    host->mdevs = g_ptr_array_new_with_free_func((GDestroyNotify) apm_mdev_info_free);
     host->problems = g_ptr_array_new_with_free_func(g_free);
     if (!apm_sysfs_exists(host->root, "/")) {
         g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND, _("The host root %s does not exist"), host->root);
@@ -362,14 +423,8 @@ apm_host_read_with_progress(const char *root, ApmProgress *progress, GError **er
         host->mask_check_all_ones = apm_sysfs_exists(host->root, "/sys/bus/ap/bindings_complete_count");
         features = read_attr(&r, "/sys/bus/ap/features", FALSE);
         host->bus_features = g_strsplit(features ? features : "", " ", -1);
-        cards = apm_sysfs_list(host->root, "/sys/devices/ap", NULL);
-        for (guint i = 0; cards && i < cards->len; i++) {
-            const char *name = g_ptr_array_index(cards, i);
-
-            if (strlen(name) == 6 && g_str_has_prefix(name, "card"))
-                read_card(&r, name);
-            apm_progress_update(progress, i + 1, cards->len);
-        }
+        if (detail != APM_HOST_READ_ON_DEMAND)
+            read_devices(&r, progress);
     }
     host->matrix_present = apm_sysfs_exists(host->root, "/sys/devices/vfio_ap/matrix");
     if (host->matrix_present) {
@@ -415,6 +470,7 @@ apm_host_free(ApmHost *host)
     g_strfreev(host->matrix_features);
     g_clear_pointer(&host->cards, g_ptr_array_unref);
     g_clear_pointer(&host->queues, g_ptr_array_unref);
+    g_clear_pointer(&host->queues_on_demand, g_ptr_array_unref);
     g_free(host->queue_index);
     g_clear_pointer(&host->mdevs, g_ptr_array_unref);
     g_clear_pointer(&host->definitions, g_ptr_array_unref);
@@ -432,7 +488,34 @@ apm_host_has_feature(const ApmHost *host, const char *feature)
 const ApmQueueInfo *
 apm_host_queue(const ApmHost *host, ApmApqn apqn)
 {
-    return host->queue_index[apm_apqn_index(apqn)];
+    ApmQueueInfo **slot = &host->queue_index[apm_apqn_index(apqn)];
+
+    if (*slot == &absent_queue)
+        return NULL;
+    if (!*slot && host->detail == APM_HOST_READ_ON_DEMAND) {
+        /* a snapshot read on demand fills its index as it is asked (one thread at a time) */
+        Reader r = { (ApmHost *) host, NULL };
+        ApmQueueInfo *q = read_queue_info(&r, apqn, TRUE);
+
+        if (q)
+            g_ptr_array_add(host->queues_on_demand, q);
+        *slot = q ? q : &absent_queue;
+        return q;
+    }
+    return *slot;
+}
+
+void
+apm_host_load_queues(ApmHost *host)
+{
+    Reader r = { host, NULL };
+
+    if (host->detail != APM_HOST_READ_ON_DEMAND)
+        return;
+    memset(host->queue_index, 0, 256 * 256 * sizeof(*host->queue_index));
+    g_ptr_array_set_size(host->queues_on_demand, 0);
+    host->detail = APM_HOST_READ_FULL;
+    read_devices(&r, NULL);
 }
 
 const ApmMdevInfo *
@@ -497,4 +580,21 @@ apm_host_mdev_for_apqn(const ApmHost *host, ApmApqn apqn)
             return m;
     }
     return NULL;
+}
+
+ApmMdevInfo *
+apm_host_read_mdev(const char *root, const ApmUuid *uuid)
+{
+    ApmHost scratch = { .root = (char *) root, .detail = APM_HOST_READ_ON_DEMAND };
+    Reader r = { &scratch, NULL };
+    char name[APM_UUID_TEXT_LEN + 1];
+    g_autofree char *dev = g_strconcat("/sys/devices/vfio_ap/matrix/", apm_uuid_format(uuid, name), NULL);
+    ApmMdevInfo *m;
+
+    if (!apm_sysfs_exists(root, dev))
+        return NULL;
+    scratch.problems = g_ptr_array_new_with_free_func(g_free);
+    m = read_mdev_info(&r, name);
+    g_ptr_array_unref(scratch.problems);
+    return m;
 }

@@ -45,8 +45,17 @@ typedef struct {
     char *guest;            /* the libvirt guest running with it (from libvirt's status files), or NULL */
 } ApmMdevInfo;
 
+/* How much of the cards and queues a snapshot reads (everything else it always reads) */
+typedef enum {
+    APM_HOST_READ_FULL,      /* every card and queue with its driver and the state the driver shows */
+    APM_HOST_READ_DRIVERS,   /* every card and queue with its driver only (libvirt's node devices) */
+    APM_HOST_READ_NAMES,     /* which cards and queues exist, nothing about them */
+    APM_HOST_READ_ON_DEMAND, /* no cards; a queue is read (fully) when apm_host_queue() first asks for it */
+} ApmHostRead;
+
 typedef struct {
     char *root;
+    ApmHostRead detail;
     gboolean ap_bus;          /* /sys/bus/ap exists */
     ApmMatrix qci;            /* ap_adapter_mask, ap_usage_domain_mask, ap_control_domain_mask */
     guint max_adapter_id;
@@ -56,8 +65,10 @@ typedef struct {
     ApmMask aqmask;
     gboolean mask_check_all_ones; /* 6.19+: a mask write checks new bits against every ID of the other mask */
     GPtrArray *cards;         /* ApmCardInfo, ascending */
-    GPtrArray *queues;        /* ApmQueueInfo, ascending */
-    ApmQueueInfo **queue_index; /* 256 x 256 entries, adapter << 8 | domain: NULL where no queue is */
+    GPtrArray *queues;        /* ApmQueueInfo, ascending (empty in a snapshot read on demand) */
+    ApmQueueInfo **queue_index; /* 256 x 256 entries, adapter << 8 | domain: NULL where no queue is; use
+                                 * apm_host_queue() */
+    GPtrArray *queues_on_demand; /* the queues read on demand so far, in no order */
     gboolean matrix_present;  /* /sys/devices/vfio_ap/matrix */
     char **matrix_features;   /* "guest_matrix hotplug ap_config" */
     guint available_instances;
@@ -75,10 +86,17 @@ typedef struct {
 ApmHost *apm_host_read(const char *root, GError **error);
 /* The same, reporting card by card to progress (which may be NULL) */
 ApmHost *apm_host_read_with_progress(const char *root, ApmProgress *progress, GError **error);
+/* The same at the given detail. A request that looks at a few queues only (plan and carry out a start, an update,
+ * a plug) reads them on demand: on a large host that is the difference between a few files and tens of
+ * thousands. */
+ApmHost *apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress, GError **error);
+/* Reads every card and queue of a snapshot read on demand, for code that walks them all (no-op otherwise) */
+void apm_host_load_queues(ApmHost *host);
 void apm_host_free(ApmHost *host);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApmHost, apm_host_free)
 
 gboolean apm_host_has_feature(const ApmHost *host, const char *feature);
+/* The queue of apqn, or NULL when there is none; a snapshot read on demand reads it now (not thread-safe) */
 const ApmQueueInfo *apm_host_queue(const ApmHost *host, ApmApqn apqn);
 const ApmMdevInfo *apm_host_mdev(const ApmHost *host, const ApmUuid *uuid);
 /* The persistent masks of a 41-ap.rules text (the ATTR{...apmask}= and ATTR{...aqmask}= assignments chzdev
@@ -91,5 +109,10 @@ const ApmStoredDef *apm_host_definition(const ApmHost *host, const ApmUuid *uuid
 gboolean apm_host_mdev_in_use(const ApmHost *host, const ApmMdevInfo *mdev);
 /* Records that guest (from a guest back-end) uses the active mdev uuid; FALSE when no such mdev is active. */
 gboolean apm_host_set_guest(ApmHost *host, const ApmUuid *uuid, const char *guest);
+/* One active mdev read on its own (its matrix, guest matrix, control domains, driver, IOMMU group; no guest), or
+ * NULL when it is not active: reading back what a write did costs a few files, not a snapshot. */
+ApmMdevInfo *apm_host_read_mdev(const char *root, const ApmUuid *uuid);
+void apm_mdev_info_free(ApmMdevInfo *mdev);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApmMdevInfo, apm_mdev_info_free)
 /* The mdev whose matrix holds the APQN, or NULL. */
 const ApmMdevInfo *apm_host_mdev_for_apqn(const ApmHost *host, ApmApqn apqn);

@@ -59,7 +59,7 @@ session_begin(Session *s, const char *root, const ApmExecOptions *options, GErro
             return FALSE;
         s->options.lock_held = TRUE;
     }
-    s->host = apm_host_read(root, error);
+    s->host = apm_host_read_detail(root, APM_HOST_READ_ON_DEMAND, NULL, error);
     if (!s->host || (s->options.annotate && !s->options.annotate(s->host, s->options.annotate_data, error))) {
         session_end(s);
         return FALSE;

@@ -3,11 +3,64 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <gmodule.h>
 #include <string.h>
 
 #include "apm-error.h"
 #include "apm-guests.h"
 #include "apm-i18n.h"
+
+/* libvirt is loaded when a libvirt back-end is opened, not at every start of apmatrix: its library and what it
+ * pulls in cost more to load than most apmatrix commands take to run */
+#define LIBVIRT_FUNCTIONS(X) \
+    X(ConnectClose) \
+    X(ConnectGetURI) \
+    X(ConnectListAllDomains) \
+    X(ConnectOpen) \
+    X(DomainAttachDeviceFlags) \
+    X(DomainDetachDeviceFlags) \
+    X(DomainFree) \
+    X(DomainGetName) \
+    X(DomainGetXMLDesc) \
+    X(DomainIsActive) \
+    X(DomainIsPersistent) \
+    X(DomainLookupByName) \
+    X(GetLastError) \
+    X(ResetLastError) \
+    X(SetErrorFunc)
+
+#define DECLARE(name) __typeof__(&vir##name) name;
+static struct {
+    LIBVIRT_FUNCTIONS(DECLARE)
+} lv;
+#undef DECLARE
+
+static gboolean
+load_libvirt(GError **error)
+{
+    static GModule *module;
+    static char *why;
+
+    if (module)
+        return TRUE;
+    if (why) {
+        g_set_error_literal(error, APM_ERROR, APM_ERROR_UNSUPPORTED, why);
+        return FALSE;
+    }
+    module = g_module_open("libvirt.so.0", G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
+#define RESOLVE(name)                                                                                            \
+    if (module && !g_module_symbol(module, "vir" #name, (gpointer *) &lv.name)) {                               \
+        g_module_close(module);                                                                                  \
+        module = NULL;                                                                                           \
+    }
+    LIBVIRT_FUNCTIONS(RESOLVE)
+#undef RESOLVE
+    if (module)
+        return TRUE;
+    why = g_strdup_printf(_("the libvirt client library (libvirt.so.0) cannot be loaded: %s"), g_module_error());
+    g_set_error_literal(error, APM_ERROR, APM_ERROR_UNSUPPORTED, why);
+    return FALSE;
+}
 
 typedef struct {
     virConnectPtr conn;
@@ -25,7 +78,7 @@ quiet(void *data, virErrorPtr err)
 static void
 set_libvirt_error(GError **error, const char *what, const char *uri)
 {
-    virErrorPtr err = virGetLastError();
+    virErrorPtr err = lv.GetLastError();
     int code = APM_ERROR_PEER;
 
     if (err && (err->code == VIR_ERR_NO_DOMAIN || err->code == VIR_ERR_DEVICE_MISSING))
@@ -36,15 +89,15 @@ set_libvirt_error(GError **error, const char *what, const char *uri)
         code = APM_ERROR_CONFLICT;
     g_set_error(error, APM_ERROR, code, _("libvirt at %s: %s: %s"), uri, what,
                 err && err->message ? err->message : _("unknown error"));
-    virResetLastError();
+    lv.ResetLastError();
 }
 
 static ApmGuest *
 guest_of(Libvirt *l, virDomainPtr dom, GError **error)
 {
-    g_autoptr(ApmGuest) g = apm_guest_new(virDomainGetName(dom));
-    int active = virDomainIsActive(dom);
-    int persistent = virDomainIsPersistent(dom);
+    g_autoptr(ApmGuest) g = apm_guest_new(lv.DomainGetName(dom));
+    int active = lv.DomainIsActive(dom);
+    int persistent = lv.DomainIsPersistent(dom);
 
     if (active < 0 || persistent < 0) {
         set_libvirt_error(error, _("cannot read a guest's state"), l->uri);
@@ -53,7 +106,7 @@ guest_of(Libvirt *l, virDomainPtr dom, GError **error)
     g->running = active == 1;
     g->persistent = persistent == 1;
     if (g->running) {
-        g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
+        g_autofree char *xml = lv.DomainGetXMLDesc(dom, 0);
 
         if (!xml) {
             set_libvirt_error(error, _("cannot read a guest's XML"), l->uri);
@@ -65,7 +118,7 @@ guest_of(Libvirt *l, virDomainPtr dom, GError **error)
             g->live->alias = g_strdup("hostdev0");
     }
     if (g->persistent) {
-        g_autofree char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+        g_autofree char *xml = lv.DomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
 
         if (!xml) {
             set_libvirt_error(error, _("cannot read a guest's XML"), l->uri);
@@ -82,7 +135,7 @@ lv_list(ApmGuests *guests, GError **error)
 {
     Libvirt *l = guests->priv;
     virDomainPtr *doms = NULL;
-    int n = virConnectListAllDomains(l->conn, &doms, 0);
+    int n = lv.ConnectListAllDomains(l->conn, &doms, 0);
     g_autoptr(GPtrArray) list = NULL;
     gboolean ok = TRUE;
 
@@ -100,7 +153,7 @@ lv_list(ApmGuests *guests, GError **error)
             else
                 ok = FALSE;
         }
-        virDomainFree(doms[i]);
+        lv.DomainFree(doms[i]);
     }
     free(doms);
     return ok ? g_steal_pointer(&list) : NULL;
@@ -109,7 +162,7 @@ lv_list(ApmGuests *guests, GError **error)
 static virDomainPtr
 lookup(Libvirt *l, const char *name, GError **error)
 {
-    virDomainPtr dom = virDomainLookupByName(l->conn, name);
+    virDomainPtr dom = lv.DomainLookupByName(l->conn, name);
 
     if (!dom)
         set_libvirt_error(error, _("no such guest"), l->uri);
@@ -133,10 +186,10 @@ lv_attach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGue
 
     if (!dom)
         return FALSE;
-    ok = virDomainAttachDeviceFlags(dom, xml, affect(flags)) == 0;
+    ok = lv.DomainAttachDeviceFlags(dom, xml, affect(flags)) == 0;
     if (!ok)
         set_libvirt_error(error, _("cannot attach the vfio-ap hostdev"), l->uri);
-    virDomainFree(dom);
+    lv.DomainFree(dom);
     return ok;
 }
 
@@ -155,7 +208,7 @@ lv_detach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGue
 
     if (!dom)
         return FALSE;
-    ok = virDomainDetachDeviceFlags(dom, xml, affect(flags)) == 0;
+    ok = lv.DomainDetachDeviceFlags(dom, xml, affect(flags)) == 0;
     if (!ok)
         set_libvirt_error(error, _("cannot detach the vfio-ap hostdev"), l->uri);
     while (ok && (flags & APM_GUEST_LIVE)) {
@@ -175,7 +228,7 @@ lv_detach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGue
             g_usleep(50 * 1000);
         }
     }
-    virDomainFree(dom);
+    lv.DomainFree(dom);
     return ok;
 }
 
@@ -185,7 +238,7 @@ lv_finalize(ApmGuests *guests)
     Libvirt *l = guests->priv;
 
     if (l->conn)
-        virConnectClose(l->conn);
+        lv.ConnectClose(l->conn);
     g_free(l->uri);
     g_free(l);
 }
@@ -199,8 +252,10 @@ apm_guests_open_libvirt(const char *uri, GError **error)
     ApmGuests *guests;
     virConnectPtr conn;
 
-    virSetErrorFunc(NULL, quiet);
-    conn = virConnectOpen(uri);
+    if (!load_libvirt(error))
+        return NULL;
+    lv.SetErrorFunc(NULL, quiet);
+    conn = lv.ConnectOpen(uri);
     if (!conn) {
         set_libvirt_error(error, _("cannot connect"), uri ? uri : _("the default URI"));
         return NULL;
@@ -208,7 +263,7 @@ apm_guests_open_libvirt(const char *uri, GError **error)
     l = g_new0(Libvirt, 1);
     l->conn = conn;
     {
-        char *actual = virConnectGetURI(conn);
+        char *actual = lv.ConnectGetURI(conn);
 
         l->uri = g_strdup(actual ? actual : (uri ? uri : ""));
         free(actual);

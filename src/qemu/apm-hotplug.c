@@ -170,7 +170,7 @@ op_read_host(Op *op, GError **error)
 {
     g_clear_pointer(&op->host, apm_host_free);
     apm_lock_acquire(&mdev_state_lock);
-    op->host = apm_host_read(op->hp->root, error);
+    op->host = apm_host_read_detail(op->hp->root, APM_HOST_READ_ON_DEMAND, NULL, error);
     apm_lock_release(&mdev_state_lock);
     if (!op->host)
         return FALSE;
@@ -612,6 +612,7 @@ take_from_host(Op *op, const ApmMask *adapters, const ApmMask *domains, GError *
         ApmMask apmask, aqmask;
         g_autoptr(ApmProgress) progress = apm_progress_new(_("Waiting for the AP bus to bind the queues"));
 
+        apm_host_load_queues(op->host); /* the wait follows every queue that changes hands */
         apm_mask_andnot(&apmask, &op->host->apmask, adapters);
         apm_mask_andnot(&aqmask, &op->host->aqmask, domains);
         /* then the snapshot the plug is planned on, with the queues where the masks put them */
@@ -819,7 +820,7 @@ apm_hotplug_list(ApmHotplug *hp, GError **error)
     if (!guests)
         return NULL;
     apm_lock_acquire(&mdev_state_lock);
-    host = apm_host_read(hp->root, error);
+    host = apm_host_read_detail(hp->root, APM_HOST_READ_ON_DEMAND, NULL, error);
     apm_lock_release(&mdev_state_lock);
     if (!host)
         return NULL;

@@ -61,6 +61,10 @@ apm_sysfs_read(const char *root, const char *relpath, char **contents, gsize *le
         if (n == 0)
             break;
         g_string_append_len(buf, chunk, n);
+        /* a sysfs attribute comes whole in its first read (one page at most): a short read is its end, and the
+         * read that would say so costs a round trip to the kernel (or to apsim) for nothing */
+        if ((gsize) n < sizeof(chunk) && g_str_has_prefix(relpath, "/sys/"))
+            break;
     }
     close(fd);
     if (length)

@@ -86,7 +86,7 @@ _apmatrix()
     fi
     case $cmd in
     nodedev-list) opts="--cap --all --inactive" ;;
-    nodedev-dumpxml) opts="--inactive" ;;
+    nodedev-dumpxml) opts="--inactive --all --cap" ;;
     nodedev-destroy) opts="--force" ;;
     nodedev-update) opts="--live --config --current" ;;
     nodedev-autostart) opts="--disable" ;;
