@@ -245,8 +245,10 @@ cmd_list(Globals *g, int argc, char **argv)
             return usage_error(_("%s does not take '%s'"), "nodedev-list", argv[i]);
         }
     }
-    /* a list names devices: which exist is all it needs to read */
-    host = read_host_detail(g, APM_HOST_READ_NAMES, &code);
+    /* a list names devices: which exist is all it needs to read, and of cards and queues only when it lists them */
+    host = read_host_detail(g, !caps || (caps & (APM_CAP_AP_CARD | APM_CAP_AP_QUEUE)) ? APM_HOST_READ_NAMES
+                                                                                  : APM_HOST_READ_ON_DEMAND,
+                            &code);
     if (!host)
         return code;
     devices = apm_devices_list(host, caps, state);

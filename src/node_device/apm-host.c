@@ -21,15 +21,55 @@ typedef struct {
 /* queue_index entry of an APQN asked for on demand that has no queue device */
 static ApmQueueInfo absent_queue;
 
+/* Where a path is read from: the directory kept open and the rest. A queue's files are read from its card's
+ * folder (a snapshot reads many queues, and only so many folders are kept open). */
+static void
+split_path(const char *path, char **dir, const char **name)
+{
+    static const char cards[] = "/sys/devices/ap/card";
+    const char *slash = strrchr(path, '/');
+
+    if (g_str_has_prefix(path, cards) && strlen(path) > sizeof(cards) + 2 && path[sizeof(cards) + 1] == '/') {
+        *dir = g_strndup(path, sizeof(cards) + 1);
+        *name = path + sizeof(cards) + 2;
+        return;
+    }
+    *dir = g_strndup(path, (gsize) (slash - path));
+    *name = slash + 1;
+}
+
+static char *
+host_read_link_name(ApmHost *host, const char *path)
+{
+    g_autofree char *dir = NULL;
+    const char *name;
+
+    split_path(path, &dir, &name);
+    return apm_sysfs_dirs_read_link_name(host->dirs, dir, name, NULL);
+}
+
+static gboolean
+host_exists(ApmHost *host, const char *path)
+{
+    g_autofree char *dir = NULL;
+    const char *name;
+
+    split_path(path, &dir, &name);
+    return apm_sysfs_dirs_exists(host->dirs, dir, name);
+}
+
 /* One attribute, trailing newline stripped; NULL (and a problem noted when noted is set) if unreadable. */
 static char *
 read_attr(Reader *r, const char *path, gboolean noted)
 {
     g_autoptr(GError) error = NULL;
+    g_autofree char *dir = NULL;
+    const char *name;
     char *value;
 
     g_assert(!r->seen || g_hash_table_add(r->seen, g_strdup(path)));
-    value = apm_sysfs_read_line(r->host->root, path, &error);
+    split_path(path, &dir, &name);
+    value = apm_sysfs_dirs_read_line(r->host->dirs, dir, name, &error);
     r->host->files_read++;
     if (!value && noted)
         g_ptr_array_add(r->host->problems, g_strdup(error->message));
@@ -60,7 +100,7 @@ static ApmDriver
 driver_of(Reader *r, const char *devpath, char **name_out)
 {
     g_autofree char *link = g_strconcat(devpath, "/driver", NULL);
-    g_autofree char *name = apm_sysfs_read_link_name(r->host->root, link, NULL);
+    g_autofree char *name = host_read_link_name(r->host, link);
 
     if (name_out)
         *name_out = g_strdup(name);
@@ -114,7 +154,7 @@ read_queue_info(Reader *r, ApmApqn apqn, gboolean check_exists)
 
     q->apqn = apqn;
     q->driver = driver_of(r, dev, &q->driver_name);
-    if (q->driver == APM_DRIVER_NONE && check_exists && !apm_sysfs_exists(r->host->root, dev)) {
+    if (q->driver == APM_DRIVER_NONE && check_exists && !host_exists(r->host, dev)) {
         queue_free(q);
         return NULL;
     }
@@ -216,9 +256,9 @@ read_mdev_info(Reader *r, const char *name)
         (guest && !apm_matrix_parse_apqns(guest, &m->guest_matrix, &error)) ||
         (cdoms && !apm_matrix_parse_control_domains(cdoms, &m->matrix.control_domains, &error)))
         g_ptr_array_add(r->host->problems, g_strdup_printf("%s: %s", dev, error->message));
-    m->has_ap_config = apm_sysfs_exists(r->host->root, p_ap_config);
+    m->has_ap_config = host_exists(r->host, p_ap_config);
     driver_of(r, dev, &m->driver);
-    group = apm_sysfs_read_link_name(r->host->root, p_group, NULL);
+    group = host_read_link_name(r->host, p_group);
     if (group)
         m->iommu_group = atoi(group);
     return m;
@@ -373,11 +413,44 @@ apm_host_read_with_progress(const char *root, ApmProgress *progress, GError **er
     return apm_host_read_detail(root, APM_HOST_READ_FULL, progress, error);
 }
 
+/* Which cards and queues exist, from the bus's one folder of device links (no card folder is listed) */
+static void
+read_device_names(Reader *r)
+{
+    g_autoptr(GPtrArray) names = apm_sysfs_list(r->host->root, "/sys/bus/ap/devices", NULL);
+
+    for (guint i = 0; names && i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        ApmApqn apqn;
+
+        if (strlen(name) == 6 && g_str_has_prefix(name, "card") && g_ascii_isxdigit(name[4]) &&
+            g_ascii_isxdigit(name[5])) {
+            ApmCardInfo *c = g_new0(ApmCardInfo, 1);
+
+            c->id = g_ascii_xdigit_value(name[4]) << 4 | g_ascii_xdigit_value(name[5]);
+            c->config = TRUE;
+            g_ptr_array_add(r->host->cards, c);
+        } else if (strlen(name) == 7 && name[2] == '.' && apm_apqn_parse(name, &apqn, NULL)) {
+            ApmQueueInfo *q = g_new0(ApmQueueInfo, 1);
+
+            q->apqn = apqn;
+            g_ptr_array_add(r->host->queues, q);
+            r->host->queue_index[apm_apqn_index(apqn)] = q;
+        }
+    }
+}
+
 /* Cards and their queues, at the snapshot's detail */
 static void
 read_devices(Reader *r, ApmProgress *progress)
 {
-    g_autoptr(GPtrArray) cards = apm_sysfs_list(r->host->root, "/sys/devices/ap", NULL);
+    g_autoptr(GPtrArray) cards = NULL;
+
+    if (r->host->detail == APM_HOST_READ_NAMES) {
+        read_device_names(r);
+        return;
+    }
+    cards = apm_sysfs_list(r->host->root, "/sys/devices/ap", NULL);
 
     for (guint i = 0; cards && i < cards->len; i++) {
         const char *name = g_ptr_array_index(cards, i);
@@ -399,6 +472,7 @@ apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress
 
     host->root = g_strdup(root ? root : "/");
     host->detail = detail;
+    host->dirs = apm_sysfs_dirs_new(host->root);
     host->cards = g_ptr_array_new_with_free_func((GDestroyNotify) card_free);
     host->queues = g_ptr_array_new_with_free_func((GDestroyNotify) queue_free);
     host->queues_on_demand = g_ptr_array_new_with_free_func((GDestroyNotify) queue_free);
@@ -420,7 +494,7 @@ apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress
         read_mask(&r, "/sys/bus/ap/apmask", &host->apmask);
         read_mask(&r, "/sys/bus/ap/aqmask", &host->aqmask);
         /* bindings_complete_count came with 6.19, as did the all-ones in_use check */
-        host->mask_check_all_ones = apm_sysfs_exists(host->root, "/sys/bus/ap/bindings_complete_count");
+        host->mask_check_all_ones = host_exists(host, "/sys/bus/ap/bindings_complete_count");
         features = read_attr(&r, "/sys/bus/ap/features", FALSE);
         host->bus_features = g_strsplit(features ? features : "", " ", -1);
         if (detail != APM_HOST_READ_ON_DEMAND)
@@ -465,6 +539,7 @@ apm_host_free(ApmHost *host)
     if (!host)
         return;
     g_free(host->root);
+    g_clear_pointer(&host->dirs, apm_sysfs_dirs_free);
     g_free(host->persistent_masks_from);
     g_strfreev(host->bus_features);
     g_strfreev(host->matrix_features);
@@ -594,7 +669,35 @@ apm_host_read_mdev(const char *root, const ApmUuid *uuid)
     if (!apm_sysfs_exists(root, dev))
         return NULL;
     scratch.problems = g_ptr_array_new_with_free_func(g_free);
+    scratch.dirs = apm_sysfs_dirs_new(root);
     m = read_mdev_info(&r, name);
+    apm_sysfs_dirs_free(scratch.dirs);
     g_ptr_array_unref(scratch.problems);
     return m;
+}
+
+void
+apm_host_refresh_mdevs(ApmHost *host)
+{
+    Reader r = { host, NULL };
+    g_autoptr(GPtrArray) mdevs = NULL;
+
+    g_return_if_fail(host->detail == APM_HOST_READ_ON_DEMAND);
+    /* the queues' vfio_ap status follows the mdevs: those read on demand are read again when asked for */
+    memset(host->queue_index, 0, 256 * 256 * sizeof(*host->queue_index));
+    g_ptr_array_set_size(host->queues_on_demand, 0);
+    g_ptr_array_set_size(host->mdevs, 0);
+    /* the host configuration and the masks decide what a guest gets: they may have changed too */
+    if (host->ap_bus) {
+        read_mask(&r, "/sys/bus/ap/ap_adapter_mask", &host->qci.adapters);
+        read_mask(&r, "/sys/bus/ap/ap_usage_domain_mask", &host->qci.domains);
+        read_mask(&r, "/sys/bus/ap/ap_control_domain_mask", &host->qci.control_domains);
+        read_mask(&r, "/sys/bus/ap/apmask", &host->apmask);
+        read_mask(&r, "/sys/bus/ap/aqmask", &host->aqmask);
+    }
+    mdevs = apm_sysfs_list(host->root, "/sys/devices/vfio_ap/matrix", NULL);
+    for (guint i = 0; mdevs && i < mdevs->len; i++)
+        if (apm_uuid_is_valid(g_ptr_array_index(mdevs, i)))
+            read_mdev(&r, g_ptr_array_index(mdevs, i));
+    read_guests(host);
 }

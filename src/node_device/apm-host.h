@@ -6,6 +6,7 @@
 
 #include "apm-matrix.h"
 #include "apm-progress.h"
+#include "apm-sysfs.h"
 #include "apm-store.h"
 #include "apm-uuid.h"
 
@@ -56,6 +57,7 @@ typedef enum {
 typedef struct {
     char *root;
     ApmHostRead detail;
+    ApmSysfsDirs *dirs;       /* the folders the snapshot reads from, kept open (also for queues read on demand) */
     gboolean ap_bus;          /* /sys/bus/ap exists */
     ApmMatrix qci;            /* ap_adapter_mask, ap_usage_domain_mask, ap_control_domain_mask */
     guint max_adapter_id;
@@ -90,6 +92,9 @@ ApmHost *apm_host_read_with_progress(const char *root, ApmProgress *progress, GE
  * a plug) reads them on demand: on a large host that is the difference between a few files and tens of
  * thousands. */
 ApmHost *apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress, GError **error);
+/* Reads the active mdevs of a snapshot read on demand again, with the host configuration and the masks (and
+ * forgets its queues, to be read again when asked for): what a change did, without the rest read again */
+void apm_host_refresh_mdevs(ApmHost *host);
 /* Reads every card and queue of a snapshot read on demand, for code that walks them all (no-op otherwise) */
 void apm_host_load_queues(ApmHost *host);
 void apm_host_free(ApmHost *host);

@@ -258,8 +258,9 @@ report_guest(Op *op, ApmGuestReport *report, gboolean attached, GError **error)
     ApmMatrix expected;
     char text[APM_UUID_TEXT_LEN + 1];
 
-    if (!op_read_host(op, error))
-        return FALSE;
+    /* what the change did: the mdevs and their queues read again, with the guests the back-end knows */
+    apm_host_refresh_mdevs(op->host);
+    annotate(op->host, op->guests);
     m = apm_host_mdev(op->host, &report->uuid);
     if (!m)
         return TRUE;

@@ -3,6 +3,8 @@
 #include "apm-lockfile.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -175,6 +177,48 @@ try_link(const char *path, pid_t owner)
     return rc == 0 ? 0 : saved;
 }
 
+/* Waits up to delay_ms for the lock file at path to be removed (its holder releasing it), watching its folder
+ * with inotify: a release wakes the waiter at once instead of after its whole retry delay. Other files of the
+ * folder (the temporary files of other contenders) do not wake it. *watch is created on first use (-1 when
+ * inotify is not there: then this is a plain sleep). */
+static void
+wait_for_release(const char *path, guint delay_ms, int *watch)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    gint64 until = g_get_monotonic_time() + (gint64) delay_ms * 1000;
+
+    if (*watch == -2) {
+        *watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (*watch >= 0 && inotify_add_watch(*watch, dir, IN_DELETE | IN_MOVED_FROM) < 0) {
+            close(*watch);
+            *watch = -1;
+        }
+    }
+    if (*watch < 0) {
+        g_usleep(1000 * delay_ms);
+        return;
+    }
+    for (;;) {
+        gint64 left = until - g_get_monotonic_time();
+        struct pollfd pfd = { *watch, POLLIN, 0 };
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        ssize_t n;
+
+        if (left <= 0 || poll(&pfd, 1, (int) ((left + 999) / 1000)) <= 0)
+            return;
+        while ((n = read(*watch, buf, sizeof(buf))) > 0) {
+            for (char *p = buf; p < buf + n;) {
+                const struct inotify_event *ev = (const struct inotify_event *) p;
+
+                if (ev->len && g_str_equal(ev->name, base))
+                    return;
+                p += sizeof(*ev) + ev->len;
+            }
+        }
+    }
+}
+
 ApmLockfile *
 apm_lockfile_acquire(const char *path, pid_t owner, const ApmLockfileOptions *options, GError **error)
 {
@@ -182,6 +226,7 @@ apm_lockfile_acquire(const char *path, pid_t owner, const ApmLockfileOptions *op
     gint64 deadline;
     guint attempts = 0;
     pid_t holder = 0;
+    int watch = -2; /* inotify on the lock's folder, made when the lock is first found taken */
     ApmLockfile *lock;
 
     if (!options) {
@@ -218,6 +263,8 @@ apm_lockfile_acquire(const char *path, pid_t owner, const ApmLockfileOptions *op
             lock->owner = owner;
             lock->borrowed = TRUE;
             lock->lockdep_class = options->lockdep_class;
+            if (watch >= 0)
+                close(watch);
             return lock;
         }
         if (apm_lockfile_owner_is_stale(holder, age)) {
@@ -236,10 +283,14 @@ apm_lockfile_acquire(const char *path, pid_t owner, const ApmLockfileOptions *op
                             path, attempts);
             goto fail;
         }
-        g_usleep(1000 * (options->retry_delay_ms +
-                         (options->retry_jitter_ms ? g_random_int_range(0, options->retry_jitter_ms + 1) : 0)));
+        wait_for_release(path,
+                         options->retry_delay_ms +
+                             (options->retry_jitter_ms ? g_random_int_range(0, options->retry_jitter_ms + 1) : 0),
+                         &watch);
     }
 
+    if (watch >= 0)
+        close(watch);
     lock = g_new0(ApmLockfile, 1);
     lock->path = g_strdup(path);
     lock->owner = owner;
@@ -247,6 +298,8 @@ apm_lockfile_acquire(const char *path, pid_t owner, const ApmLockfileOptions *op
     return lock;
 
 fail:
+    if (watch >= 0)
+        close(watch);
     if (options->lockdep_class)
         apm_lockdep_release(g_intern_string(path));
     return NULL;

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,19 +34,13 @@ apm_root_path(const char *root, const char *relpath)
     return g_build_filename(root, relpath, NULL);
 }
 
-gboolean
-apm_sysfs_read(const char *root, const char *relpath, char **contents, gsize *length, GError **error)
+/* Reads fd to its end (a sysfs attribute: to its first short read); closes fd */
+static gboolean
+read_fd(int fd, const char *relpath, const char *path, char **contents, gsize *length, GError **error)
 {
-    g_autofree char *path = apm_root_path(root, relpath);
     g_autoptr(GString) buf = g_string_sized_new(256);
     char chunk[4096];
-    int fd;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        apm_set_errno_error(error, errno, _("Cannot open %s"), path);
-        return FALSE;
-    }
     for (;;) {
         ssize_t n = read(fd, chunk, sizeof(chunk));
 
@@ -71,6 +66,19 @@ apm_sysfs_read(const char *root, const char *relpath, char **contents, gsize *le
         *length = buf->len;
     *contents = g_string_free(g_steal_pointer(&buf), FALSE);
     return TRUE;
+}
+
+gboolean
+apm_sysfs_read(const char *root, const char *relpath, char **contents, gsize *length, GError **error)
+{
+    g_autofree char *path = apm_root_path(root, relpath);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        apm_set_errno_error(error, errno, _("Cannot open %s"), path);
+        return FALSE;
+    }
+    return read_fd(fd, relpath, path, contents, length, error);
 }
 
 char *
@@ -188,4 +196,120 @@ apm_sysfs_exists(const char *root, const char *relpath)
     struct stat st;
 
     return lstat(path, &st) == 0;
+}
+
+#define DIRS_MAX 64
+
+struct _ApmSysfsDirs {
+    char *root;
+    GHashTable *fds; /* directory relpath -> fd + 1 (0 never stored) */
+};
+
+ApmSysfsDirs *
+apm_sysfs_dirs_new(const char *root)
+{
+    ApmSysfsDirs *dirs = g_new0(ApmSysfsDirs, 1);
+
+    dirs->root = g_strdup(root ? root : "/");
+    dirs->fds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    return dirs;
+}
+
+static void
+close_fd(gpointer key, gpointer value, gpointer data)
+{
+    (void) key;
+    (void) data;
+    close(GPOINTER_TO_INT(value) - 1);
+}
+
+void
+apm_sysfs_dirs_free(ApmSysfsDirs *dirs)
+{
+    if (!dirs)
+        return;
+    g_hash_table_foreach(dirs->fds, close_fd, NULL);
+    g_hash_table_unref(dirs->fds);
+    g_free(dirs->root);
+    g_free(dirs);
+}
+
+/* The open directory dir, or -1 when it cannot be kept (then the caller goes by the whole path) */
+static int
+dirs_fd(ApmSysfsDirs *dirs, const char *dir)
+{
+    gpointer found = g_hash_table_lookup(dirs->fds, dir);
+    g_autofree char *path = NULL;
+    int fd;
+
+    if (found)
+        return GPOINTER_TO_INT(found) - 1;
+    if (g_hash_table_size(dirs->fds) >= DIRS_MAX)
+        return -1;
+    path = apm_root_path(dirs->root, dir);
+    fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    g_hash_table_insert(dirs->fds, g_strdup(dir), GINT_TO_POINTER(fd + 1));
+    return fd;
+}
+
+char *
+apm_sysfs_dirs_read_line(ApmSysfsDirs *dirs, const char *dir, const char *name, GError **error)
+{
+    g_autofree char *relpath = g_strconcat(dir, "/", name, NULL);
+    g_autofree char *path = NULL;
+    int dirfd = dirs_fd(dirs, dir);
+    char *contents;
+    gsize len;
+    int fd;
+
+    if (dirfd < 0)
+        return apm_sysfs_read_line(dirs->root, relpath, error);
+    path = apm_root_path(dirs->root, relpath);
+    fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        apm_set_errno_error(error, errno, _("Cannot open %s"), path);
+        return NULL;
+    }
+    if (!read_fd(fd, relpath, path, &contents, &len, error))
+        return NULL;
+    if (len && contents[len - 1] == '\n')
+        contents[len - 1] = '\0';
+    return contents;
+}
+
+char *
+apm_sysfs_dirs_read_link_name(ApmSysfsDirs *dirs, const char *dir, const char *name, GError **error)
+{
+    g_autofree char *relpath = g_strconcat(dir, "/", name, NULL);
+    int dirfd = dirs_fd(dirs, dir);
+    char target[4096];
+    ssize_t n;
+
+    if (dirfd < 0)
+        return apm_sysfs_read_link_name(dirs->root, relpath, error);
+    n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+    if (n < 0) {
+        g_autofree char *path = apm_root_path(dirs->root, relpath);
+
+        apm_set_errno_error(error, errno, _("Cannot read the link %s"), path);
+        return NULL;
+    }
+    target[n] = '\0';
+    return g_path_get_basename(target);
+}
+
+gboolean
+apm_sysfs_dirs_exists(ApmSysfsDirs *dirs, const char *dir, const char *name)
+{
+    int dirfd = dirs_fd(dirs, dir);
+    struct stat st;
+
+    if (dirfd < 0) {
+        g_autofree char *relpath = g_strconcat(dir, "/", name, NULL);
+
+        return apm_sysfs_exists(dirs->root, relpath);
+    }
+    return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }

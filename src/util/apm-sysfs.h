@@ -30,3 +30,17 @@ char *apm_sysfs_read_link(const char *root, const char *relpath, GError **error)
 char *apm_sysfs_read_link_name(const char *root, const char *relpath, GError **error);
 
 gboolean apm_sysfs_exists(const char *root, const char *relpath);
+
+/* A reader that keeps the directories it reads from open (up to 64 of them) and reads files relative to them:
+ * the path is walked once per directory rather than once per file, which a file system without a lookup cache
+ * (FUSE without entry caching, as apsim serves /sys) feels most. Same results and errors as the functions above. */
+typedef struct _ApmSysfsDirs ApmSysfsDirs;
+
+ApmSysfsDirs *apm_sysfs_dirs_new(const char *root);
+void apm_sysfs_dirs_free(ApmSysfsDirs *dirs);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApmSysfsDirs, apm_sysfs_dirs_free)
+/* dir: the directory kept open ("/sys/bus/ap"); name: the file relative to it, which may go deeper
+ * ("05.0047/online" in "/sys/devices/ap/card05") */
+char *apm_sysfs_dirs_read_line(ApmSysfsDirs *dirs, const char *dir, const char *name, GError **error);
+char *apm_sysfs_dirs_read_link_name(ApmSysfsDirs *dirs, const char *dir, const char *name, GError **error);
+gboolean apm_sysfs_dirs_exists(ApmSysfsDirs *dirs, const char *dir, const char *name);

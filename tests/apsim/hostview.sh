@@ -122,9 +122,9 @@ check "mask: the same change again changes nothing" "The masks are already so: n
 check "mask: no progress line without a terminal" "" "$(am mask --aqmask -0x0f 2>&1 >/dev/null)"
 am mask --aqmask +0x0f >/dev/null
 if command -v script >/dev/null; then
-  out=$(APMATRIX_PROGRESS_DELAY_MS=0 script -qec "\"$APMATRIX\" --root \"$ROOT\" nodedev-list --cap ap_card" /dev/null | tr '\r' '\n')
+  out=$(APMATRIX_PROGRESS_DELAY_MS=0 script -qec "\"$APMATRIX\" --root \"$ROOT\" matrix --color never" /dev/null | tr '\r' '\n')
   check "progress: on a terminal, reading the host shows a line (delay 0), then clears it" "yes yes" \
-    "$(echo "$out" | grep -q 'Reading the AP host: 2/2 (100%)' && echo yes) $(echo "$out" | grep -q '^ap_card01' && echo yes)"
+    "$(echo "$out" | grep -q 'Reading the AP host: 2/2 (100%)' && echo yes) $(echo "$out" | grep -q '^AP crypto matrix' && echo yes)"
 else
   ok "progress on a terminal # SKIP script(1) missing"
 fi
