@@ -93,16 +93,44 @@ apm_nodedev_def_add_attr(ApmNodeDevDef *def, const char *name, const char *value
     apm_mdev_attrs_add(def->attrs, name, value);
 }
 
+/* digits lowercase hex digits of v at p (names are made for every queue of a host: 65,536 on the largest, where
+ * printf's cost shows) */
+static char *
+put_hex(char *p, guint v, int digits)
+{
+    for (int i = digits - 1; i >= 0; i--, v >>= 4)
+        p[i] = "0123456789abcdef"[v & 0xf];
+    return p + digits;
+}
+
 char *
 apm_nodedev_card_name(guint adapter)
 {
-    return g_strdup_printf("ap_card%02x", adapter);
+    char name[] = "ap_cardXX";
+
+    put_hex(name + 7, adapter & 0xff, 2);
+    return g_strdup(name);
 }
 
 char *
 apm_nodedev_queue_name(guint adapter, guint domain)
 {
-    return g_strdup_printf("ap_%02x_%04x", adapter, domain);
+    char name[] = "ap_XX_XXXX";
+
+    put_hex(name + 3, adapter & 0xff, 2);
+    put_hex(name + 6, domain & 0xffff, 4);
+    return g_strdup(name);
+}
+
+char *
+apm_nodedev_queue_path(guint adapter, guint domain)
+{
+    char path[] = "/sys/devices/ap/cardXX/XX.XXXX";
+
+    put_hex(path + 20, adapter & 0xff, 2);
+    put_hex(path + 23, adapter & 0xff, 2);
+    put_hex(path + 26, domain & 0xffff, 4);
+    return g_strdup(path);
 }
 
 char *

@@ -62,6 +62,8 @@ void apm_nodedev_def_add_attr(ApmNodeDevDef *def, const char *name, const char *
 char *apm_nodedev_card_name(guint adapter);
 char *apm_nodedev_queue_name(guint adapter, guint domain);
 char *apm_nodedev_mdev_name(const ApmUuid *uuid);
+/* "/sys/devices/ap/card05/05.0047" */
+char *apm_nodedev_queue_path(guint adapter, guint domain);
 
 /* The XML libvirt's nodedev-dumpxml prints for this definition. */
 char *apm_nodedev_def_format(const ApmNodeDevDef *def);

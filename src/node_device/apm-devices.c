@@ -43,8 +43,7 @@ queue_def(const ApmQueueInfo *q)
     ApmNodeDevDef *def = apm_nodedev_def_new(APM_NODEDEV_AP_QUEUE);
 
     def->name = apm_nodedev_queue_name(q->apqn.adapter, q->apqn.domain);
-    def->path = g_strdup_printf("/sys/devices/ap/card%02x/%02x.%04x", q->apqn.adapter, q->apqn.adapter,
-                                q->apqn.domain);
+    def->path = apm_nodedev_queue_path(q->apqn.adapter, q->apqn.domain);
     def->parent = apm_nodedev_card_name(q->apqn.adapter);
     def->driver = g_strdup(q->driver_name);
     def->adapter = q->apqn.adapter;
