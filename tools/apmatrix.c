@@ -211,6 +211,23 @@ type_name(ApmNodeDevType type)
     return names[type];
 }
 
+/* --cap's value: capability names, comma-separated, added to caps */
+static int
+add_caps(const char *value, ApmCapFlags *caps)
+{
+    g_auto(GStrv) names = g_strsplit(value, ",", -1);
+
+    for (guint k = 0; names[k]; k++) {
+        ApmCapFlags c = apm_cap_from_name(g_strstrip(names[k]));
+
+        if (!c)
+            return usage_error(_("Unknown capability '%s' (known: ap_card, ap_queue, ap_matrix, mdev, mdev_types)"),
+                               names[k]);
+        *caps |= c;
+    }
+    return EXIT_OK;
+}
+
 static int
 cmd_list(Globals *g, int argc, char **argv)
 {
@@ -223,20 +240,11 @@ cmd_list(Globals *g, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (g_str_equal(argv[i], "--cap") || g_str_has_prefix(argv[i], "--cap=")) {
             const char *value = argv[i][5] == '=' ? argv[i] + 6 : (i + 1 < argc ? argv[++i] : NULL);
-            g_auto(GStrv) names = NULL;
 
             if (!value)
                 return usage_error(_("%s needs a value"), "--cap");
-            names = g_strsplit(value, ",", -1);
-            for (guint k = 0; names[k]; k++) {
-                ApmCapFlags c = apm_cap_from_name(g_strstrip(names[k]));
-
-                if (!c)
-                    return usage_error(_("Unknown capability '%s' (known: ap_card, ap_queue, ap_matrix, mdev, "
-                                         "mdev_types)"),
-                                       names[k]);
-                caps |= c;
-            }
+            if ((code = add_caps(value, &caps)) != EXIT_OK)
+                return code;
         } else if (g_str_equal(argv[i], "--all")) {
             state = APM_LIST_ALL;
         } else if (g_str_equal(argv[i], "--inactive")) {
@@ -315,17 +323,8 @@ dump_all(Globals *g, int argc, char **argv)
         if (g_str_equal(argv[i], "--all"))
             continue;
         if (g_str_equal(argv[i], "--cap") && i + 1 < argc) {
-            g_auto(GStrv) names = g_strsplit(argv[++i], ",", -1);
-
-            for (guint k = 0; names[k]; k++) {
-                ApmCapFlags c = apm_cap_from_name(g_strstrip(names[k]));
-
-                if (!c)
-                    return usage_error(_("Unknown capability '%s' (known: ap_card, ap_queue, ap_matrix, mdev, "
-                                         "mdev_types)"),
-                                       names[k]);
-                caps |= c;
-            }
+            if ((code = add_caps(argv[++i], &caps)) != EXIT_OK)
+                return code;
         } else {
             return usage_error(_("%s does not take '%s'"), "nodedev-dumpxml --all", argv[i]);
         }
