@@ -108,13 +108,13 @@ apm_hostdev_parse(const char *xml, gsize length, GError **error)
 
     if (!doc)
         return NULL;
-    root = xmlDocGetRootElement(doc);
+    root = apm_xml_root(doc);
     if (!root || !apm_xml_is(root, "hostdev"))
         g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The device XML's root element is <%s>, not <hostdev>"),
                     root ? (const char *) root->name : "");
     else if (is_vfio_ap(root, TRUE, error))
         h = hostdev_from_node(root, error);
-    xmlFreeDoc(doc);
+    apm_xml_free(doc);
     return h;
 }
 
@@ -213,7 +213,7 @@ apm_domain_info_parse(const char *xml, gsize length, GError **error)
 
     if (!doc)
         return NULL;
-    domain = xmlDocGetRootElement(doc);
+    domain = apm_xml_root(doc);
     if (domain && apm_xml_is(domain, "domstatus")) {
         xmlNode *n = domain->children;
 
@@ -222,7 +222,7 @@ apm_domain_info_parse(const char *xml, gsize length, GError **error)
         domain = n;
     }
     if (!domain || !apm_xml_is(domain, "domain")) {
-        xmlFreeDoc(doc);
+        apm_xml_free(doc);
         g_set_error_literal(error, APM_ERROR, APM_ERROR_INVALID,
                             _("The domain XML's root element is neither <domain> nor <domstatus>"));
         return NULL;
@@ -241,14 +241,14 @@ apm_domain_info_parse(const char *xml, gsize length, GError **error)
                     continue;
                 h = hostdev_from_node(d, error);
                 if (!h) {
-                    xmlFreeDoc(doc);
+                    apm_xml_free(doc);
                     return NULL;
                 }
                 g_ptr_array_add(info->hostdevs, h);
             }
         }
     }
-    xmlFreeDoc(doc);
+    apm_xml_free(doc);
     if (!info->name || !*info->name) {
         g_set_error_literal(error, APM_ERROR, APM_ERROR_INVALID, _("The domain XML has no <name>"));
         return NULL;

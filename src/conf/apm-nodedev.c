@@ -322,9 +322,9 @@ apm_nodedev_def_parse(const char *xml, gsize length, GError **error)
     doc = apm_xml_read(xml, length, APM_NODEDEV_XML_MAX, _("node device document"), error);
     if (!doc)
         return NULL;
-    root = xmlDocGetRootElement(doc);
+    root = apm_xml_root(doc);
     if (!root || !apm_xml_is(root, "device")) {
-        xmlFreeDoc(doc);
+        apm_xml_free(doc);
         invalid(error, "%s", _("The node device document's root element must be <device>"));
         return NULL;
     }
@@ -352,7 +352,7 @@ apm_nodedev_def_parse(const char *xml, gsize length, GError **error)
             g_autofree char *type = apm_xml_prop(n, "type");
 
             if (have_cap) {
-                xmlFreeDoc(doc);
+                apm_xml_free(doc);
                 invalid(error, "%s", _("An AP node device has exactly one <capability>"));
                 return NULL;
             }
@@ -366,18 +366,18 @@ apm_nodedev_def_parse(const char *xml, gsize length, GError **error)
             else if (g_strcmp0(type, "mdev") == 0)
                 def->type = APM_NODEDEV_MDEV;
             else {
-                xmlFreeDoc(doc);
+                apm_xml_free(doc);
                 invalid(error, _("Capability type '%s' is not an AP device (ap_card, ap_queue, ap_matrix, mdev)"),
                         type ? type : "");
                 return NULL;
             }
             if (!parse_capability(def, n, error)) {
-                xmlFreeDoc(doc);
+                apm_xml_free(doc);
                 return NULL;
             }
         }
     }
-    xmlFreeDoc(doc);
+    apm_xml_free(doc);
     if (!have_cap) {
         invalid(error, "%s", _("The node device document has no <capability>"));
         return NULL;

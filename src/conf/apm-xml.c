@@ -2,7 +2,7 @@
 #include "config.h"
 #include "apm-xml.h"
 
-#include <libxml/parser.h>
+#include "apm-libxml.h"
 
 #include "apm-error.h"
 #include "apm-i18n.h"
@@ -10,6 +10,7 @@
 xmlDoc *
 apm_xml_read(const char *xml, gsize length, gsize max_length, const char *what, GError **error)
 {
+    const ApmLibxml *x;
     xmlDoc *doc;
 
     if (length == 0 || !xml || !*xml) {
@@ -21,16 +22,18 @@ apm_xml_read(const char *xml, gsize length, gsize max_length, const char *what, 
                     (unsigned long) length, (unsigned long) max_length);
         return NULL;
     }
-    doc = xmlReadMemory(xml, (int) length, "input.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!(x = apm_libxml_load(error)))
+        return NULL;
+    doc = x->ReadMemory(xml, (int) length, "input.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc) {
-        const xmlError *e = xmlGetLastError();
+        const xmlError *e = x->GetLastError();
         g_autofree char *why = g_strstrip(g_strdup(e && e->message ? e->message : _("unknown error")));
 
         g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The %s is not well-formed XML: %s"), what, why);
         return NULL;
     }
     if (doc->intSubset || doc->extSubset) {
-        xmlFreeDoc(doc);
+        x->FreeDoc(doc);
         g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The %s may not carry a DTD or entities"), what);
         return NULL;
     }
@@ -40,27 +43,41 @@ apm_xml_read(const char *xml, gsize length, gsize max_length, const char *what, 
 char *
 apm_xml_node_text(xmlNode *node)
 {
-    xmlChar *content = xmlNodeGetContent(node);
+    xmlChar *content = apm_libxml()->NodeGetContent(node);
     char *text = g_strstrip(g_strdup((const char *) content));
 
-    xmlFree(content);
+    (*apm_libxml()->Free)(content);
     return text;
 }
 
 char *
 apm_xml_prop(xmlNode *node, const char *name)
 {
-    xmlChar *value = xmlGetProp(node, (const xmlChar *) name);
+    xmlChar *value = apm_libxml()->GetProp(node, (const xmlChar *) name);
     char *text = value ? g_strdup((const char *) value) : NULL;
 
-    xmlFree(value);
+    if (value)
+        (*apm_libxml()->Free)(value);
     return text;
 }
 
 gboolean
 apm_xml_is(xmlNode *node, const char *name)
 {
-    return node->type == XML_ELEMENT_NODE && xmlStrEqual(node->name, (const xmlChar *) name);
+    return node->type == XML_ELEMENT_NODE && apm_libxml()->StrEqual(node->name, (const xmlChar *) name);
+}
+
+xmlNode *
+apm_xml_root(xmlDoc *doc)
+{
+    return apm_libxml()->DocGetRootElement(doc);
+}
+
+void
+apm_xml_free(xmlDoc *doc)
+{
+    if (doc)
+        apm_libxml()->FreeDoc(doc);
 }
 
 void

@@ -8,6 +8,9 @@
  * document in messages ("node device document", "domain XML"). NULL with APM_ERROR_INVALID saying why. */
 xmlDoc *apm_xml_read(const char *xml, gsize length, gsize max_length, const char *what, GError **error);
 
+/* The root element of a document read by apm_xml_read, and the document freed */
+xmlNode *apm_xml_root(xmlDoc *doc);
+void apm_xml_free(xmlDoc *doc);
 /* An element's text, whitespace stripped. */
 char *apm_xml_node_text(xmlNode *node);
 /* An attribute's value, or NULL. */

@@ -5,12 +5,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
 
 #include "apm-error.h"
 #include "apm-i18n.h"
 #include "apm-kstrto.h"
+#include "apm-libxml.h"
 #include "apm-sysfs.h"
 
 typedef struct {
@@ -347,6 +346,7 @@ read_guest_status(ApmHost *host, const char *file)
     g_autofree char *path = g_strconcat("/run/libvirt/qemu/", file, NULL);
     g_autofree char *text = NULL;
     gsize length = 0;
+    const ApmLibxml *x = NULL;
     xmlDocPtr doc;
     xmlXPathContextPtr ctx;
     xmlXPathObjectPtr name = NULL, uuids = NULL;
@@ -354,18 +354,22 @@ read_guest_status(ApmHost *host, const char *file)
     if (!apm_sysfs_read(host->root, path, &text, &length, NULL) || length > 16 * 1024 * 1024)
         return;
     host->files_read++;
-    doc = xmlReadMemory(text, (int) length, file, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!(x = apm_libxml_load(NULL))) {
+        g_ptr_array_add(host->problems, g_strdup_printf(_("%s cannot be read without libxml2"), path));
+        return;
+    }
+    doc = x->ReadMemory(text, (int) length, file, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc)
         return;
-    ctx = xmlXPathNewContext(doc);
+    ctx = x->XPathNewContext(doc);
     if (ctx) {
-        name = xmlXPathEvalExpression((const xmlChar *) "string(/domstatus/domain/name)", ctx);
-        uuids = xmlXPathEvalExpression(
+        name = x->XPathEvalExpression((const xmlChar *) "string(/domstatus/domain/name)", ctx);
+        uuids = x->XPathEvalExpression(
             (const xmlChar *) "/domstatus/domain/devices/hostdev[@type='mdev']/source/address/@uuid", ctx);
     }
     if (name && name->stringval && *name->stringval && uuids && uuids->nodesetval) {
         for (int i = 0; i < uuids->nodesetval->nodeNr; i++) {
-            xmlChar *value = xmlNodeGetContent(uuids->nodesetval->nodeTab[i]);
+            xmlChar *value = x->NodeGetContent(uuids->nodesetval->nodeTab[i]);
             ApmUuid uuid;
 
             if (value && apm_uuid_parse((const char *) value, &uuid)) {
@@ -376,13 +380,14 @@ read_guest_status(ApmHost *host, const char *file)
                         m->guest = g_strdup((const char *) name->stringval);
                 }
             }
-            xmlFree(value);
+            if (value)
+                (*x->Free)(value);
         }
     }
-    xmlXPathFreeObject(name);
-    xmlXPathFreeObject(uuids);
-    xmlXPathFreeContext(ctx);
-    xmlFreeDoc(doc);
+    x->XPathFreeObject(name);
+    x->XPathFreeObject(uuids);
+    x->XPathFreeContext(ctx);
+    x->FreeDoc(doc);
 }
 
 static void
