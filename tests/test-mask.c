@@ -261,6 +261,33 @@ test_list_error_names_the_value(void)
     g_assert_nonnull(strstr(error->message, "63"));
 }
 
+/* The relative form apmatrix writes is read back by the kernel's own parser to the change it stands for */
+static void
+test_relative_round_trip(void)
+{
+    ApmMask ids, current, out, expected;
+    g_autofree char *plus = NULL, *none = NULL, *minus = NULL;
+
+    apm_mask_clear_all(&ids);
+    apm_mask_set(&ids, 5);
+    apm_mask_set(&ids, 0x47);
+    apm_mask_set(&ids, 255);
+    plus = apm_mask_format_relative(&ids, '+');
+    g_assert_cmpstr(plus, ==, "+0x05,+0x47,+0xff");
+    apm_mask_clear_all(&current);
+    g_assert_cmpint(apm_mask_parse_kernel(plus, &current, &out), ==, 0);
+    g_assert_true(apm_mask_equal(&out, &ids));
+    minus = apm_mask_format_relative(&ids, '-');
+    apm_mask_set_all(&current);
+    g_assert_cmpint(apm_mask_parse_kernel(minus, &current, &out), ==, 0);
+    apm_mask_set_all(&expected);
+    apm_mask_andnot(&expected, &expected, &ids);
+    g_assert_true(apm_mask_equal(&out, &expected));
+    apm_mask_clear_all(&ids);
+    none = apm_mask_format_relative(&ids, '+');
+    g_assert_cmpstr(none, ==, "");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -269,6 +296,7 @@ main(int argc, char **argv)
     g_test_add_func("/mask/iteration-ascending", test_iteration);
     g_test_add_func("/mask/and-or-andnot-subset", test_set_operations);
     g_test_add_func("/mask/hex-round-trip", test_hex_round_trip);
+    g_test_add_func("/mask/relative-form-round-trip", test_relative_round_trip);
     for (guint i = 0; i < G_N_ELEMENTS(kernel_cases); i++) {
         g_autofree char *path = g_strdup_printf("/mask/kernel-write/%s", kernel_cases[i].name);
 

@@ -87,17 +87,6 @@ ids(const ApmMask *mask)
     return apm_mask_format_list(mask, APM_LIST_HEX);
 }
 
-static char *
-relative_ids(const ApmMask *mask, char sign)
-{
-    GString *s = g_string_new(NULL);
-
-    APM_MASK_FOREACH(id, mask) {
-        g_string_append_printf(s, "%s%c0x%02x", s->len ? "," : "", sign, id);
-    }
-    return g_string_free(s, FALSE);
-}
-
 /* ---- definitions ---------------------------------------------------------------------------------------- */
 
 /* Autostart definitions that share APQNs: only the first to start at boot gets them (ap-check's rule) */
@@ -175,10 +164,10 @@ mask_fix(const ApmHost *host, const ApmMask *apmask, const ApmMask *aqmask, cons
         by_domain += apm_mask_test(&d, q->apqn.domain);
     }
     if (!apm_mask_is_empty(&a) && (apm_mask_is_empty(&d) || by_adapter <= by_domain)) {
-        spec = relative_ids(&a, '-');
+        spec = apm_mask_format_relative(&a, '-');
         return g_strdup_printf("apmatrix mask --apmask %s%s", spec, persistent ? " --persistent" : "");
     }
-    spec = relative_ids(&d, '-');
+    spec = apm_mask_format_relative(&d, '-');
     return g_strdup_printf("apmatrix mask --aqmask %s%s", spec, persistent ? " --persistent" : "");
 }
 

@@ -171,20 +171,18 @@ apm_hostmask_plan(const ApmHost *host, const char *apmask_spec, const char *aqma
     return g_steal_pointer(&plan);
 }
 
-/* "+0x05,-0x10\n": the bits that differ between from and to, as one relative write */
+/* "-0x10,+0x05\n": the bits that differ between from and to, as one relative write */
 static char *
 relative_change(const ApmMask *from, const ApmMask *to)
 {
-    GString *s = g_string_new(NULL);
+    ApmMask gone, come;
+    g_autofree char *minus = NULL, *plus = NULL;
 
-    for (guint id = 0; id < 256; id++) {
-        gboolean a = apm_mask_test(from, id), b = apm_mask_test(to, id);
-
-        if (a != b)
-            g_string_append_printf(s, "%s%c0x%02x", s->len ? "," : "", b ? '+' : '-', id);
-    }
-    g_string_append_c(s, '\n');
-    return g_string_free(s, FALSE);
+    apm_mask_andnot(&gone, from, to);
+    apm_mask_andnot(&come, to, from);
+    minus = apm_mask_format_relative(&gone, '-');
+    plus = apm_mask_format_relative(&come, '+');
+    return g_strconcat(minus, *minus && *plus ? "," : "", plus, "\n", NULL);
 }
 
 static gboolean

@@ -578,13 +578,9 @@ host_takes(const ApmHost *host, const ApmMatrix *old, const ApmMatrix *wanted, A
 static char *
 relative_mask(const ApmMask *ids, char sign)
 {
-    GString *s = g_string_new(NULL);
+    g_autofree char *terms = apm_mask_format_relative(ids, sign);
 
-    APM_MASK_FOREACH(id, ids) {
-        g_string_append_printf(s, "%s%c0x%02x", s->len ? "," : "", sign, id);
-    }
-    g_string_append_c(s, '\n');
-    return g_string_free(s, FALSE);
+    return g_strconcat(terms, "\n", NULL);
 }
 
 /* apmask/aqmask writes that hand the IDs to vfio_ap, then a wait until the bus has bound them; on failure the

@@ -333,3 +333,14 @@ apm_mask_format_list(const ApmMask *mask, ApmListBase base)
     }
     return g_string_free(out, FALSE);
 }
+
+char *
+apm_mask_format_relative(const ApmMask *ids, char sign)
+{
+    GString *s = g_string_new(NULL);
+
+    APM_MASK_FOREACH(id, ids) {
+        g_string_append_printf(s, "%s%c0x%02x", s->len ? "," : "", sign, id);
+    }
+    return g_string_free(s, FALSE);
+}

@@ -59,5 +59,9 @@ typedef enum {
     APM_LIST_HEX,     /* 0x05,0x47,0x0a-0x0c */
 } ApmListBase;
 
+/* The IDs of ids as terms of the kernel's relative form, each with sign ('+' or '-'): "+0x05,+0x47"; "" when
+ * empty. No newline. */
+char *apm_mask_format_relative(const ApmMask *ids, char sign);
+
 /* The inverse of apm_mask_parse_list: ascending, runs of three or more as ranges; "" when empty. */
 char *apm_mask_format_list(const ApmMask *mask, ApmListBase base);
