@@ -235,6 +235,7 @@ cmd_list(Globals *g, int argc, char **argv)
     ApmListState state = APM_LIST_ACTIVE;
     g_autoptr(ApmHost) host = NULL;
     g_autoptr(GPtrArray) devices = NULL;
+    g_autoptr(GError) error = NULL;
     int code = EXIT_OK;
 
     for (int i = 0; i < argc; i++) {
@@ -253,12 +254,11 @@ cmd_list(Globals *g, int argc, char **argv)
             return usage_error(_("%s does not take '%s'"), "nodedev-list", argv[i]);
         }
     }
-    /* a list names devices: which exist is all it needs to read, and of cards and queues only when it lists them */
-    host = read_host_detail(g, !caps || (caps & (APM_CAP_AP_CARD | APM_CAP_AP_QUEUE)) ? APM_HOST_READ_NAMES
-                                                                                  : APM_HOST_READ_ON_DEMAND,
-                            &code);
+    /* a list names devices: which exist is all it needs to read, and only of the kinds it lists */
+    host = apm_host_read_names(g->root, !caps || (caps & (APM_CAP_AP_CARD | APM_CAP_AP_QUEUE)),
+                               !caps || (caps & APM_CAP_MDEV), &error);
     if (!host)
-        return code;
+        return report_error(g, error, NULL);
     devices = apm_devices_list(host, caps, state);
     if (g->json) {
         g_autoptr(JsonBuilder) b = json_builder_new();

@@ -466,14 +466,11 @@ read_devices(Reader *r, ApmProgress *progress)
     }
 }
 
-ApmHost *
-apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress, GError **error)
+/* An empty snapshot of the host at root, or NULL (error set) when root does not exist */
+static ApmHost *
+host_new(const char *root, ApmHostRead detail, GError **error)
 {
     g_autoptr(ApmHost) host = g_new0(ApmHost, 1);
-    Reader r = { host, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL) };
-    g_autoptr(GPtrArray) mdevs = NULL;
-    g_autofree char *features = NULL;
-    g_autoptr(GError) local = NULL;
 
     host->root = g_strdup(root ? root : "/");
     host->detail = detail;
@@ -486,9 +483,75 @@ apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress
     host->problems = g_ptr_array_new_with_free_func(g_free);
     if (!apm_sysfs_exists(host->root, "/")) {
         g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND, _("The host root %s does not exist"), host->root);
-        g_hash_table_unref(r.seen);
         return NULL;
     }
+    return g_steal_pointer(&host);
+}
+
+/* The mdev definitions in the store; a definition that cannot be read is a problem of the snapshot */
+static void
+read_definitions(ApmHost *host)
+{
+    GPtrArray *store_problems = NULL;
+    g_autoptr(GError) local = NULL;
+
+    host->definitions = apm_store_list(host->root, &store_problems, &local);
+    if (!host->definitions) {
+        host->definitions = g_ptr_array_new();
+        g_ptr_array_add(host->problems, g_strdup(local->message));
+    }
+    for (guint i = 0; store_problems && i < store_problems->len; i++)
+        g_ptr_array_add(host->problems, g_strdup(g_ptr_array_index(store_problems, i)));
+    if (store_problems)
+        g_ptr_array_unref(store_problems);
+}
+
+/* The active mdevs, each with its attributes */
+static void
+read_mdevs(Reader *r)
+{
+    g_autoptr(GPtrArray) mdevs = apm_sysfs_list(r->host->root, "/sys/devices/vfio_ap/matrix", NULL);
+
+    for (guint i = 0; mdevs && i < mdevs->len; i++)
+        if (apm_uuid_is_valid(g_ptr_array_index(mdevs, i)))
+            read_mdev(r, g_ptr_array_index(mdevs, i));
+}
+
+ApmHost *
+apm_host_read_names(const char *root, gboolean devices, gboolean mdevs, GError **error)
+{
+    g_autoptr(ApmHost) host = host_new(root, APM_HOST_READ_NAMES, error);
+    Reader r = { host, NULL };
+
+    if (!host)
+        return NULL;
+    r.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    host->bus_features = g_new0(char *, 1);
+    host->matrix_features = g_new0(char *, 1);
+    host->ap_bus = apm_sysfs_exists(host->root, "/sys/bus/ap");
+    if (host->ap_bus && devices)
+        read_device_names(&r);
+    host->matrix_present = apm_sysfs_exists(host->root, "/sys/devices/vfio_ap/matrix");
+    if (host->matrix_present && mdevs)
+        read_mdevs(&r);
+    if (mdevs)
+        read_definitions(host);
+    else
+        host->definitions = g_ptr_array_new();
+    g_hash_table_unref(r.seen);
+    return g_steal_pointer(&host);
+}
+
+ApmHost *
+apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress, GError **error)
+{
+    g_autoptr(ApmHost) host = host_new(root, detail, error);
+    Reader r = { host, NULL };
+    g_autofree char *features = NULL;
+
+    if (!host)
+        return NULL;
+    r.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     host->ap_bus = apm_sysfs_exists(host->root, "/sys/bus/ap");
     if (host->ap_bus) {
         read_mask(&r, "/sys/bus/ap/ap_adapter_mask", &host->qci.adapters);
@@ -512,28 +575,13 @@ apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress
         host->matrix_features = g_strsplit(mf ? mf : "", " ", -1);
         read_uint(&r, "/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/available_instances",
                   &host->available_instances);
-        mdevs = apm_sysfs_list(host->root, "/sys/devices/vfio_ap/matrix", NULL);
-        for (guint i = 0; mdevs && i < mdevs->len; i++)
-            if (apm_uuid_is_valid(g_ptr_array_index(mdevs, i)))
-                read_mdev(&r, g_ptr_array_index(mdevs, i));
+        read_mdevs(&r);
     } else {
         host->matrix_features = g_new0(char *, 1);
     }
     read_persistent_masks(&r);
     read_guests(host);
-    {
-        GPtrArray *store_problems = NULL;
-
-        host->definitions = apm_store_list(host->root, &store_problems, &local);
-        if (!host->definitions) {
-            host->definitions = g_ptr_array_new();
-            g_ptr_array_add(host->problems, g_strdup(local->message));
-        }
-        for (guint i = 0; store_problems && i < store_problems->len; i++)
-            g_ptr_array_add(host->problems, g_strdup(g_ptr_array_index(store_problems, i)));
-        if (store_problems)
-            g_ptr_array_unref(store_problems);
-    }
+    read_definitions(host);
     g_hash_table_unref(r.seen);
     return g_steal_pointer(&host);
 }

@@ -108,9 +108,9 @@ set_not_regular_error(GError **error, const char *path, int err)
 gboolean
 apm_lockfile_peek_owner(const char *path, pid_t *owner, gint64 *age_seconds, GError **error)
 {
-    gint64 age;
-    ino_t ino;
-    pid_t pid;
+    gint64 age = 0;
+    ino_t ino = 0;
+    pid_t pid = 0;
     int err = inspect(path, &ino, &age, &pid);
 
     if (err == ENOENT)
