@@ -237,29 +237,52 @@ read_mdev_info(Reader *r, const char *name)
 {
     ApmMdevInfo *m = g_new0(ApmMdevInfo, 1);
     g_autofree char *dev = g_strdup_printf("/sys/devices/vfio_ap/matrix/%s", name);
-    g_autofree char *p_matrix = g_strconcat(dev, "/matrix", NULL);
     g_autofree char *p_guest = g_strconcat(dev, "/guest_matrix", NULL);
-    g_autofree char *p_cdoms = g_strconcat(dev, "/control_domains", NULL);
-    g_autofree char *p_group = g_strconcat(dev, "/iommu_group", NULL);
     g_autofree char *p_ap_config = g_strconcat(dev, "/ap_config", NULL);
-    g_autofree char *matrix = NULL, *guest = NULL, *cdoms = NULL, *group = NULL;
+    g_autofree char *guest = NULL;
     g_autoptr(GError) error = NULL;
+    /* a planned change needs the assignments, and what the guest gets; not the driver or the IOMMU group,
+     * which only the node-device XML shows */
+    gboolean for_plan = r->host->detail == APM_HOST_READ_ON_DEMAND;
 
     apm_uuid_parse(name, &m->uuid);
     m->iommu_group = -1;
-    /* matrix text has a line per APQN: the files end with a newline the reader strips */
-    matrix = read_attr(r, p_matrix, TRUE);
+    /* the matrix device's features name ap_config where the kernel has it; a snapshot of one mdev looks */
+    m->has_ap_config = (r->host->matrix_features &&
+                        g_strv_contains((const char *const *) r->host->matrix_features, "ap_config")) ||
+                       host_exists(r->host, p_ap_config);
+    if (for_plan && m->has_ap_config) {
+        /* the three masks of the assignment in one file, where matrix and control_domains take two */
+        g_autofree char *config = read_attr(r, p_ap_config, TRUE);
+
+        if (config && apm_matrix_parse_ap_config(config, &m->matrix) != 0)
+            g_ptr_array_add(r->host->problems,
+                            g_strdup_printf(_("%s: ap_config is not three masks: '%s'"), dev, config));
+    } else {
+        g_autofree char *p_matrix = g_strconcat(dev, "/matrix", NULL);
+        g_autofree char *p_cdoms = g_strconcat(dev, "/control_domains", NULL);
+        /* matrix text has a line per APQN: the files end with a newline the reader strips */
+        g_autofree char *matrix = read_attr(r, p_matrix, TRUE);
+        g_autofree char *cdoms = read_attr(r, p_cdoms, TRUE);
+
+        if ((matrix && !apm_matrix_parse_apqns(matrix, &m->matrix, &error)) ||
+            (cdoms && !apm_matrix_parse_control_domains(cdoms, &m->matrix.control_domains, &error)))
+            g_ptr_array_add(r->host->problems, g_strdup_printf("%s: %s", dev, error->message));
+    }
     guest = read_attr(r, p_guest, TRUE);
-    cdoms = read_attr(r, p_cdoms, TRUE);
-    if ((matrix && !apm_matrix_parse_apqns(matrix, &m->matrix, &error)) ||
-        (guest && !apm_matrix_parse_apqns(guest, &m->guest_matrix, &error)) ||
-        (cdoms && !apm_matrix_parse_control_domains(cdoms, &m->matrix.control_domains, &error)))
+    if (guest && !apm_matrix_parse_apqns(guest, &m->guest_matrix, &error)) {
         g_ptr_array_add(r->host->problems, g_strdup_printf("%s: %s", dev, error->message));
-    m->has_ap_config = host_exists(r->host, p_ap_config);
-    driver_of(r, dev, &m->driver);
-    group = host_read_link_name(r->host, p_group);
-    if (group)
-        m->iommu_group = atoi(group);
+        g_clear_error(&error);
+    }
+    if (!for_plan) {
+        g_autofree char *p_group = g_strconcat(dev, "/iommu_group", NULL);
+        g_autofree char *group = NULL;
+
+        driver_of(r, dev, &m->driver);
+        group = host_read_link_name(r->host, p_group);
+        if (group)
+            m->iommu_group = atoi(group);
+    }
     return m;
 }
 
@@ -573,8 +596,10 @@ apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress
         g_autofree char *mf = read_attr(&r, "/sys/devices/vfio_ap/matrix/features", FALSE);
 
         host->matrix_features = g_strsplit(mf ? mf : "", " ", -1);
-        read_uint(&r, "/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/available_instances",
-                  &host->available_instances);
+        /* only the matrix device's node-device XML shows how many more mdevs there may be */
+        if (detail != APM_HOST_READ_ON_DEMAND)
+            read_uint(&r, "/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/available_instances",
+                      &host->available_instances);
         read_mdevs(&r);
     } else {
         host->matrix_features = g_new0(char *, 1);
@@ -727,6 +752,28 @@ apm_host_read_mdev(const char *root, const ApmUuid *uuid)
     apm_sysfs_dirs_free(scratch.dirs);
     g_ptr_array_unref(scratch.problems);
     return m;
+}
+
+void
+apm_host_refresh_mdev(ApmHost *host, const ApmUuid *uuid)
+{
+    Reader r = { host, NULL };
+    char name[APM_UUID_TEXT_LEN + 1];
+    g_autofree char *dev = g_strconcat("/sys/devices/vfio_ap/matrix/", apm_uuid_format(uuid, name), NULL);
+
+    g_return_if_fail(host->detail == APM_HOST_READ_ON_DEMAND);
+    memset(host->queue_index, 0, 256 * 256 * sizeof(*host->queue_index));
+    g_ptr_array_set_size(host->queues_on_demand, 0);
+    for (guint i = 0; i < host->mdevs->len; i++) {
+        ApmMdevInfo *m = g_ptr_array_index(host->mdevs, i);
+
+        if (apm_uuid_equal(&m->uuid, uuid)) {
+            g_ptr_array_remove_index(host->mdevs, i);
+            break;
+        }
+    }
+    if (host_exists(host, dev))
+        read_mdev(&r, name);
 }
 
 void

@@ -100,6 +100,9 @@ ApmHost *apm_host_read_names(const char *root, gboolean devices, gboolean mdevs,
 /* Reads the active mdevs of a snapshot read on demand again, with the host configuration and the masks (and
  * forgets its queues, to be read again when asked for): what a change did, without the rest read again */
 void apm_host_refresh_mdevs(ApmHost *host);
+/* The same for one mdev only (dropped when it is gone), with the queues read on demand forgotten: what a change
+ * of that mdev did, in a few files. */
+void apm_host_refresh_mdev(ApmHost *host, const ApmUuid *uuid);
 /* Reads every card and queue of a snapshot read on demand, for code that walks them all (no-op otherwise) */
 void apm_host_load_queues(ApmHost *host);
 void apm_host_free(ApmHost *host);

@@ -169,6 +169,27 @@ lookup(Libvirt *l, const char *name, GError **error)
     return dom;
 }
 
+/* One guest by name: a lookup instead of a list of every domain */
+static gboolean
+lv_get(ApmGuests *guests, const char *name, ApmGuest **guest, GError **error)
+{
+    Libvirt *l = guests->priv;
+    virDomainPtr dom = lv.DomainLookupByName(l->conn, name);
+
+    *guest = NULL;
+    if (!dom) {
+        virErrorPtr err = lv.GetLastError();
+
+        if (err && err->code == VIR_ERR_NO_DOMAIN)
+            return TRUE;
+        set_libvirt_error(error, _("cannot look the guest up"), l->uri);
+        return FALSE;
+    }
+    *guest = guest_of(l, dom, error);
+    lv.DomainFree(dom);
+    return *guest != NULL;
+}
+
 static unsigned int
 affect(ApmGuestFlags flags)
 {
@@ -243,7 +264,7 @@ lv_finalize(ApmGuests *guests)
     g_free(l);
 }
 
-static const ApmGuestsOps libvirt_ops = { "libvirt", lv_list, lv_attach, lv_detach, lv_finalize };
+static const ApmGuestsOps libvirt_ops = { "libvirt", lv_list, lv_get, lv_attach, lv_detach, lv_finalize };
 
 ApmGuests *
 apm_guests_open_libvirt(const char *uri, GError **error)

@@ -67,6 +67,27 @@ apm_guests_list(ApmGuests *guests, GError **error)
     return list;
 }
 
+gboolean
+apm_guests_get(ApmGuests *guests, const char *name, ApmGuest **guest, GError **error)
+{
+    g_autoptr(GPtrArray) list = NULL;
+
+    *guest = NULL;
+    if (guests->ops->get)
+        return guests->ops->get(guests, name, guest, error);
+    if (!(list = apm_guests_list(guests, error)))
+        return FALSE;
+    for (guint i = 0; i < list->len; i++) {
+        ApmGuest *g = g_ptr_array_index(list, i);
+
+        if (g_str_equal(g->name, name)) {
+            *guest = g_ptr_array_steal_index(list, i);
+            break;
+        }
+    }
+    return TRUE;
+}
+
 const ApmGuest *
 apm_guests_holder(GPtrArray *list, const ApmUuid *uuid)
 {
@@ -294,6 +315,23 @@ qmp_list(ApmGuests *guests, GError **error)
     return g_steal_pointer(&list);
 }
 
+static gboolean
+qmp_get(ApmGuests *guests, const char *name, ApmGuest **guest, GError **error)
+{
+    ApmGuest *g;
+
+    *guest = NULL;
+    if (!apm_guest_name_check(name, NULL))
+        return TRUE;
+    if (!(g = qmp_guest(guests->priv, name, error)))
+        return FALSE;
+    if (g->running || g->persistent)
+        *guest = g;
+    else
+        apm_guest_free(g);
+    return TRUE;
+}
+
 static ApmQmp *
 qmp_open_running(QmpFolder *q, const char *name, GError **error)
 {
@@ -501,7 +539,7 @@ qmp_finalize(ApmGuests *guests)
     g_free(q);
 }
 
-static const ApmGuestsOps qmp_ops = { "qmp", qmp_list, qmp_attach, qmp_detach, qmp_finalize };
+static const ApmGuestsOps qmp_ops = { "qmp", qmp_list, qmp_get, qmp_attach, qmp_detach, qmp_finalize };
 
 ApmGuests *
 apm_guests_open_qmp(const char *dir, guint timeout_ms, GError **error)

@@ -39,6 +39,10 @@ const char *apm_guests_describe(const ApmGuests *guests);
 
 /* Every guest, by name. */
 GPtrArray *apm_guests_list(ApmGuests *guests, GError **error);
+/* The guest called name (*guest NULL when no guest has that name), asking only it where the back-end can: a
+ * change to one guest need not wait for the monitors of all the others. FALSE with error set when the
+ * back-end cannot answer. */
+gboolean apm_guests_get(ApmGuests *guests, const char *name, ApmGuest **guest, GError **error);
 /* The running guest whose vfio-ap device is the mdev uuid, in a list from apm_guests_list, or NULL. */
 const ApmGuest *apm_guests_holder(GPtrArray *list, const ApmUuid *uuid);
 
@@ -58,6 +62,8 @@ gboolean apm_guest_name_check(const char *name, GError **error);
 typedef struct {
     const char *kind;
     GPtrArray *(*list)(ApmGuests *guests, GError **error);
+    /* one guest, or NULL in *guest when there is none; NULL here: taken from list */
+    gboolean (*get)(ApmGuests *guests, const char *name, ApmGuest **guest, GError **error);
     gboolean (*attach)(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGuestFlags flags,
                        GError **error);
     gboolean (*detach)(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGuestFlags flags,

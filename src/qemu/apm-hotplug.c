@@ -135,6 +135,7 @@ typedef struct {
     ApmLockfile *config_lock;
     ApmGuestJob *job;
     GPtrArray *guests;     /* the back-end's guests, read under the guest's job */
+    gboolean one_guest;    /* guests holds the request's guest only (op_all_guests() adds the others) */
     ApmGuest *guest;       /* the request's guest, in guests */
     ApmHost *host;
 } Op;
@@ -178,9 +179,11 @@ op_read_host(Op *op, GError **error)
     return TRUE;
 }
 
-/* host config lock (when config) -> guests lock -> the guest's job; then the back-end's guests and the host */
+/* host config lock (when config) -> guests lock -> the guest's job; then the back-end's guests and the host.
+ * With one_guest only the request's guest is asked (a plug changes nothing of the others; op_all_guests() asks
+ * them when a refusal has to name who holds what); otherwise every guest is. */
 static gboolean
-op_begin(Op *op, ApmHotplug *hp, const char *guest, gboolean config, GError **error)
+op_begin_guests(Op *op, ApmHotplug *hp, const char *guest, gboolean config, gboolean one_guest, GError **error)
 {
     memset(op, 0, sizeof(*op));
     op->hp = hp;
@@ -195,8 +198,18 @@ op_begin(Op *op, ApmHotplug *hp, const char *guest, gboolean config, GError **er
     }
     apm_lock_acquire(&guests_lock);
     op->job = apm_guest_job_begin(hp->root, guest, hp->job_timeout_ms, error);
-    if (op->job && hp->guests)
+    if (op->job && hp->guests && one_guest) {
+        ApmGuest *g = NULL;
+
+        if (apm_guests_get(hp->guests, guest, &g, error)) {
+            op->guests = g_ptr_array_new_with_free_func((GDestroyNotify) apm_guest_free);
+            op->one_guest = TRUE;
+            if (g)
+                g_ptr_array_add(op->guests, g);
+        }
+    } else if (op->job && hp->guests) {
         op->guests = apm_guests_list(hp->guests, error);
+    }
     apm_lock_release(&guests_lock);
     if (!op->job || (hp->guests && !op->guests)) {
         op_end(op);
@@ -219,6 +232,53 @@ op_begin(Op *op, ApmHotplug *hp, const char *guest, gboolean config, GError **er
         return FALSE;
     }
     return TRUE;
+}
+
+static gboolean
+op_begin(Op *op, ApmHotplug *hp, const char *guest, gboolean config, GError **error)
+{
+    return op_begin_guests(op, hp, guest, config, FALSE, error);
+}
+
+/* Every guest of the back-end into an op begun for one guest, and the snapshot's map of who holds which mdev
+ * with them: what a refusal needs to name the guest behind an mdev. Only for words: a guest the back-end cannot
+ * answer for is left out, and the request's guest stays the one read under its job. */
+static void
+op_all_guests(Op *op)
+{
+    g_autoptr(GPtrArray) all = NULL;
+
+    if (!op->one_guest || !op->hp->guests)
+        return;
+    op->one_guest = FALSE;
+    if (!(all = apm_guests_list(op->hp->guests, NULL)))
+        return;
+    for (guint i = 0; i < all->len; i++) {
+        ApmGuest *g = g_ptr_array_index(all, i);
+
+        if (op->guest && g_str_equal(g->name, op->guest->name))
+            continue;
+        g_ptr_array_add(op->guests, g_ptr_array_steal_index(all, i--));
+    }
+    annotate(op->host, op->guests);
+}
+
+typedef ApmPlan *(*PlanFunc)(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config,
+                           GError **error);
+
+/* A plan made on the op's snapshot. Its refusals name the guest of each mdev in the way: when only the request's
+ * guest was asked, the others are asked now and the plan is made again, for the words. */
+static ApmPlan *
+op_plan(Op *op, PlanFunc make, const ApmUuid *uuid, const ApmMdevConfig *config, GError **error)
+{
+    ApmPlan *plan = make(op->host, uuid, config, error);
+
+    if (plan && plan->refusals->len && op->one_guest) {
+        op_all_guests(op);
+        apm_plan_free(plan);
+        plan = make(op->host, uuid, config, error);
+    }
+    return plan;
 }
 
 static gboolean G_GNUC_PRINTF(4, 5)
@@ -249,26 +309,39 @@ op_exec(Op *op, const ApmPlan *plan, ApmGuestReport *report, GError **error)
     return ok;
 }
 
-/* What the guest really has, read back from sysfs, and why each missing adapter or domain is missing */
+/* What the guest really has, read back from sysfs, and why each missing adapter or domain is missing. With
+ * attached, the queues of check (all the guest's, when NULL) must show that the guest uses them. */
 static gboolean
-report_guest(Op *op, ApmGuestReport *report, gboolean attached, GError **error)
+report_guest(Op *op, ApmGuestReport *report, gboolean attached, const ApmMatrix *check, GError **error)
 {
     const ApmMdevInfo *m;
     g_autoptr(GPtrArray) reasons = NULL;
     ApmMatrix expected;
     char text[APM_UUID_TEXT_LEN + 1];
 
-    /* what the change did: the mdevs and their queues read again, with the guests the back-end knows */
-    apm_host_refresh_mdevs(op->host);
+    /* what the change did: the mdev read again (its queues too, when asked for) */
+    apm_host_refresh_mdev(op->host, &report->uuid);
     annotate(op->host, op->guests);
     m = apm_host_mdev(op->host, &report->uuid);
+    if (m)
+        reasons = apm_plan_filter_reasons(op->host, &m->matrix, &expected);
+    if (!m || reasons->len || !apm_mask_equal(&expected.adapters, &m->guest_matrix.adapters) ||
+        !apm_mask_equal(&expected.domains, &m->guest_matrix.domains)) {
+        /* something kept from the guest, or not what the snapshot foretells: the host configuration, the masks or
+         * the other mdevs may have changed under the change; all of them read again, to tell why */
+        g_clear_pointer(&reasons, g_ptr_array_unref);
+        apm_host_refresh_mdevs(op->host);
+        annotate(op->host, op->guests);
+        m = apm_host_mdev(op->host, &report->uuid);
+        if (m)
+            reasons = apm_plan_filter_reasons(op->host, &m->matrix, &expected);
+    }
     if (!m)
         return TRUE;
     report->has_mdev = TRUE;
     report->matrix = m->matrix;
     report->guest_matrix = m->guest_matrix;
     report->guest_matrix.control_domains = m->matrix.control_domains;
-    reasons = apm_plan_filter_reasons(op->host, &m->matrix, &expected);
     copy_strings(report->filtered, reasons);
     apm_uuid_format(&report->uuid, text);
     if (!apm_mask_equal(&expected.adapters, &m->guest_matrix.adapters) ||
@@ -290,8 +363,13 @@ report_guest(Op *op, ApmGuestReport *report, gboolean attached, GError **error)
 
         apm_apqn_iter_init(&iter, &m->guest_matrix.adapters, &m->guest_matrix.domains);
         while (apm_apqn_iter_next(&iter, &apqn)) {
-            const ApmQueueInfo *q = apm_host_queue(op->host, apqn);
+            const ApmQueueInfo *q;
             char name[APM_APQN_TEXT_LEN + 1];
+
+            /* a plug looks at the queues it added only: an adapter's or a domain's row or column */
+            if (check && !apm_mask_test(&check->adapters, apqn.adapter) && !apm_mask_test(&check->domains, apqn.domain))
+                continue;
+            q = apm_host_queue(op->host, apqn);
 
             if (!q || !q->status || !g_str_equal(q->status, "in use")) {
                 g_ptr_array_add(report->differences,
@@ -444,7 +522,7 @@ apm_hotplug_attach(ApmHotplug *hp, const char *guest, const ApmHostdev *hostdev,
     }
     if ((flags & APM_GUEST_LIVE) && !apm_guests_attach(hp->guests, guest, hostdev, APM_GUEST_LIVE, error))
         goto undo;
-    if (!report_guest(&op, report, (flags & APM_GUEST_LIVE) != 0, error)) {
+    if (!report_guest(&op, report, (flags & APM_GUEST_LIVE) != 0, NULL, error)) {
         op_end(&op);
         return FALSE;
     }
@@ -696,7 +774,7 @@ apm_hotplug_plug(ApmHotplug *hp, const char *guest, const ApmMatrix *change, gbo
     char text[APM_UUID_TEXT_LEN + 1];
     Op op;
 
-    if (!op_begin(&op, hp, guest, TRUE, error))
+    if (!op_begin_guests(&op, hp, guest, TRUE, TRUE, error))
         return FALSE;
     report->guest = g_strdup(guest);
     if (!op.guest->running)
@@ -744,7 +822,7 @@ apm_hotplug_plug(ApmHotplug *hp, const char *guest, const ApmMatrix *change, gbo
 
             apm_mask_andnot(&op.host->apmask, &op.host->apmask, &take_a);
             apm_mask_andnot(&op.host->aqmask, &op.host->aqmask, &take_d);
-            trial = apm_plan_update_live(op.host, &report->uuid, config, error);
+            trial = op_plan(&op, apm_plan_update_live, &report->uuid, config, error);
             op.host->apmask = apmask;
             op.host->aqmask = aqmask;
         }
@@ -754,7 +832,7 @@ apm_hotplug_plug(ApmHotplug *hp, const char *guest, const ApmMatrix *change, gbo
         }
     }
     if (d) {
-        defined = apm_plan_define(op.host, &report->uuid, config, error);
+        defined = op_plan(&op, apm_plan_define, &report->uuid, config, error);
         if (!defined) {
             op_end(&op);
             return FALSE;
@@ -774,7 +852,7 @@ apm_hotplug_plug(ApmHotplug *hp, const char *guest, const ApmMatrix *change, gbo
         report->host_adapters = take_a;
         report->host_domains = take_d;
     }
-    plan = apm_plan_update_live(op.host, &report->uuid, config, error);
+    plan = op_plan(&op, apm_plan_update_live, &report->uuid, config, error);
     if (!plan || !op_exec(&op, plan, report, error)) {
         if (plan && plan->refusals->len && error && *error && strstr((*error)->message, "chzdev")) {
             char *more = g_strconcat((*error)->message, "\n",
@@ -794,7 +872,8 @@ apm_hotplug_plug(ApmHotplug *hp, const char *guest, const ApmMatrix *change, gbo
         op_end(&op);
         return FALSE;
     }
-    if (!report_guest(&op, report, TRUE, error)) {
+    /* the queues a plug added must be in the guest's use; an unplug has none to look at */
+    if (!report_guest(&op, report, TRUE, change, error)) {
         op_end(&op);
         return FALSE;
     }

@@ -2,19 +2,24 @@
 #include "config.h"
 #include "apm-qmp.h"
 
-#include <gio/gio.h>
-#include <gio/gunixsocketaddress.h>
+#include <glib-unix.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "apm-error.h"
 #include "apm-i18n.h"
 
+/* One connection, used by one thread at a time: plain socket calls and poll(), with a deadline for every wait
+ * (a monitor exchange is a line out and a line or two back: no main loop is needed for that) */
 struct ApmQmp {
     char *path;
-    GMainContext *context;
-    GSocketConnection *connection;
-    GDataInputStream *in;
-    GOutputStream *out;
-    GCancellable *cancel;
+    int fd;
+    GString *in;         /* bytes received and not yet taken as lines */
     GHashTable *replies; /* id -> JsonNode (the whole reply object) */
     GQueue events;       /* JsonNode (the whole event object) */
     gboolean greeted;
@@ -22,10 +27,7 @@ struct ApmQmp {
     char *closed_why;
     char *version;
     guint64 next_id;
-    gboolean reading;
 };
-
-static void read_next(ApmQmp *qmp);
 
 static void
 on_message(ApmQmp *qmp, JsonNode *node)
@@ -58,66 +60,86 @@ on_message(ApmQmp *qmp, JsonNode *node)
 }
 
 static void
-on_line(GObject *source, GAsyncResult *result, gpointer data)
+on_line(ApmQmp *qmp, const char *line)
 {
-    ApmQmp *qmp = data;
-    g_autoptr(GError) error = NULL;
-    g_autofree char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(source), result, NULL, &error);
     g_autoptr(JsonParser) parser = NULL;
 
-    qmp->reading = FALSE;
-    if (!line) {
-        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            return;
-        qmp->closed = TRUE;
-        qmp->closed_why = g_strdup(error ? error->message : _("end of stream"));
+    if (!*line)
         return;
-    }
     parser = json_parser_new();
-    if (json_parser_load_from_data(parser, line, -1, NULL) && JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+    if (json_parser_load_from_data(parser, line, -1, NULL) && JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
         on_message(qmp, json_parser_steal_root(parser));
-    else if (!qmp->greeted) {
+    } else if (!qmp->greeted) {
         qmp->closed = TRUE;
+        g_free(qmp->closed_why);
         qmp->closed_why = g_strdup(_("it does not speak QMP"));
-        return;
     }
-    read_next(qmp);
+}
+
+/* Every whole line received so far, as messages ("\n", "\r\n" or "\r" ends a line, as QEMU may send any) */
+static void
+take_lines(ApmQmp *qmp)
+{
+    gsize start = 0;
+
+    for (gsize i = 0; i < qmp->in->len && !qmp->closed; i++) {
+        char c = qmp->in->str[i];
+
+        if (c != '\n' && c != '\r')
+            continue;
+        qmp->in->str[i] = '\0';
+        on_line(qmp, qmp->in->str + start);
+        start = i + 1;
+    }
+    g_string_erase(qmp->in, 0, (gssize) start);
 }
 
 static void
-read_next(ApmQmp *qmp)
+set_closed(ApmQmp *qmp, const char *why)
 {
-    if (qmp->reading || qmp->closed)
-        return;
-    qmp->reading = TRUE;
-    g_data_input_stream_read_line_async(qmp->in, G_PRIORITY_DEFAULT, qmp->cancel, on_line, qmp);
-}
-
-static gboolean
-on_timeout(gpointer data)
-{
-    *(gboolean *) data = TRUE;
-    return G_SOURCE_REMOVE;
+    qmp->closed = TRUE;
+    g_free(qmp->closed_why);
+    qmp->closed_why = g_strdup(why);
 }
 
 typedef gboolean (*Done)(ApmQmp *qmp, gpointer data);
 
-/* Runs the private context until done says so, the peer closes, or timeout_ms pass. */
+/* Reads until done says so, the peer closes, or timeout_ms pass. */
 static gboolean
 wait_for(ApmQmp *qmp, Done done, gpointer data, guint timeout_ms, const char *what, GError **error)
 {
-    gboolean expired = FALSE;
-    GSource *timer = g_timeout_source_new(timeout_ms);
-    gboolean ok;
+    gint64 deadline = g_get_monotonic_time() + (gint64) timeout_ms * 1000;
 
-    g_source_set_callback(timer, on_timeout, &expired, NULL);
-    g_source_attach(timer, qmp->context);
-    while (!done(qmp, data) && !qmp->closed && !expired)
-        g_main_context_iteration(qmp->context, TRUE);
-    g_source_destroy(timer);
-    g_source_unref(timer);
-    ok = done(qmp, data);
-    if (ok)
+    take_lines(qmp);
+    while (!done(qmp, data) && !qmp->closed) {
+        gint64 left = deadline - g_get_monotonic_time();
+        struct pollfd p = { qmp->fd, POLLIN, 0 };
+        char buf[4096];
+        ssize_t n;
+        int r;
+
+        if (left <= 0)
+            break;
+        r = poll(&p, 1, (int) ((left + 999) / 1000));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            set_closed(qmp, g_strerror(errno));
+            break;
+        }
+        if (r == 0)
+            continue;
+        n = recv(qmp->fd, buf, sizeof(buf), 0);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n <= 0) {
+            set_closed(qmp, n == 0 ? _("end of stream") : g_strerror(errno));
+            break;
+        }
+        g_string_append_len(qmp->in, buf, n);
+        take_lines(qmp);
+    }
+    if (done(qmp, data))
         return TRUE;
     if (qmp->closed)
         g_set_error(error, APM_ERROR, APM_ERROR_PEER, _("QEMU's monitor %s closed while waiting for %s: %s"), qmp->path,
@@ -141,15 +163,36 @@ has_reply(ApmQmp *qmp, gpointer data)
 }
 
 static gboolean
-send_line(ApmQmp *qmp, const char *text, GError **error)
+send_line(ApmQmp *qmp, const char *text, guint timeout_ms, GError **error)
 {
-    g_autoptr(GError) local = NULL;
     g_autofree char *line = g_strconcat(text, "\n", NULL);
+    gsize len = strlen(line), done = 0;
+    gint64 deadline = g_get_monotonic_time() + (gint64) timeout_ms * 1000;
 
-    if (g_output_stream_write_all(qmp->out, line, strlen(line), NULL, qmp->cancel, &local))
-        return TRUE;
-    g_set_error(error, APM_ERROR, APM_ERROR_PEER, _("Cannot write to QEMU's monitor %s: %s"), qmp->path, local->message);
-    return FALSE;
+    while (done < len) {
+        ssize_t n = send(qmp->fd, line + done, len - done, MSG_NOSIGNAL);
+
+        if (n > 0) {
+            done += (gsize) n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && errno == EAGAIN) {
+            struct pollfd p = { qmp->fd, POLLOUT, 0 };
+            gint64 left = deadline - g_get_monotonic_time();
+
+            if (left <= 0) {
+                g_set_error(error, APM_ERROR, APM_ERROR_TIMEOUT, _("QEMU's monitor %s took no command within %u ms"),
+                            qmp->path, timeout_ms);
+                return FALSE;
+            }
+            poll(&p, 1, (int) ((left + 999) / 1000));
+        } else {
+            g_set_error(error, APM_ERROR, APM_ERROR_PEER, _("Cannot write to QEMU's monitor %s: %s"), qmp->path,
+                        g_strerror(errno));
+            return FALSE;
+        }
+    }
+    return TRUE;
 }
 
 const char *
@@ -171,7 +214,6 @@ apm_qmp_execute(ApmQmp *qmp, const char *command, JsonNode *arguments, guint tim
     JsonNode *reply;
     JsonObject *o;
 
-    g_main_context_push_thread_default(qmp->context);
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "execute");
     json_builder_add_string_value(b, command);
@@ -186,11 +228,8 @@ apm_qmp_execute(ApmQmp *qmp, const char *command, JsonNode *arguments, guint tim
     json_generator_set_root(gen, request);
     text = json_generator_to_data(gen, NULL);
     id = g_strdup_printf("%" G_GUINT64_FORMAT, n);
-    if (!send_line(qmp, text, error) || (read_next(qmp), !wait_for(qmp, has_reply, id, timeout_ms, what, error))) {
-        g_main_context_pop_thread_default(qmp->context);
+    if (!send_line(qmp, text, timeout_ms, error) || !wait_for(qmp, has_reply, id, timeout_ms, what, error))
         return NULL;
-    }
-    g_main_context_pop_thread_default(qmp->context);
     {
         gpointer key = NULL;
 
@@ -253,71 +292,64 @@ apm_qmp_wait_event(ApmQmp *qmp, const char *event, const char *key, const char *
     g_autofree char *what = g_strdup_printf(_("event %s"), event);
     gboolean ok;
 
-    g_main_context_push_thread_default(qmp->context);
-    read_next(qmp);
     ok = wait_for(qmp, take_event, &w, timeout_ms, what, error);
-    g_main_context_pop_thread_default(qmp->context);
     return ok ? w.found : NULL;
 }
 
-static void
-on_connected(GObject *source, GAsyncResult *result, gpointer data)
+/* A connected UNIX socket, or -1 with error set. connect() on a UNIX socket waits while the listener's
+ * backlog is full, for as long as the send timeout allows. */
+static int
+connect_unix(const char *path, guint timeout_ms, GError **error)
 {
-    GError **slot = data;
-    ApmQmp *qmp = (ApmQmp *) slot[1];
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    struct timeval tv = { (time_t) (timeout_ms / 1000), (suseconds_t) (timeout_ms % 1000) * 1000 };
+    int fd, err;
 
-    qmp->connection = g_socket_client_connect_finish(G_SOCKET_CLIENT(source), result, &slot[0]);
-    qmp->reading = FALSE; /* "reading" stood for the pending connect */
-}
-
-static gboolean
-is_connected(ApmQmp *qmp, gpointer data)
-{
-    return !qmp->reading;
+    if (strlen(path) >= sizeof(addr.sun_path)) {
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("Cannot connect to QEMU's monitor %s: the path is longer "
+                                                           "than a UNIX socket address allows"), path);
+        return -1;
+    }
+    strcpy(addr.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        g_set_error(error, APM_ERROR, APM_ERROR_IO, _("Cannot connect to QEMU's monitor %s: %s"), path,
+                    g_strerror(errno));
+        return -1;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    while (connect(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0) {
+        if (errno == EINTR)
+            continue;
+        err = errno;
+        close(fd);
+        if (err == EAGAIN || err == EINPROGRESS || err == ETIMEDOUT)
+            g_set_error(error, APM_ERROR, APM_ERROR_TIMEOUT, _("QEMU's monitor %s gave no %s within %u ms"), path,
+                        _("connection"), timeout_ms);
+        else
+            g_set_error(error, APM_ERROR, err == ENOENT || err == ECONNREFUSED ? APM_ERROR_NOT_FOUND : APM_ERROR_PEER,
+                        _("Cannot connect to QEMU's monitor %s: %s"), path, g_strerror(err));
+        return -1;
+    }
+    /* from here on every wait is a poll() with its own deadline */
+    g_unix_set_fd_nonblocking(fd, TRUE, NULL);
+    return fd;
 }
 
 ApmQmp *
 apm_qmp_connect(const char *socket_path, guint timeout_ms, GError **error)
 {
     g_autoptr(ApmQmp) qmp = g_new0(ApmQmp, 1);
-    g_autoptr(GSocketClient) client = g_socket_client_new();
-    g_autoptr(GSocketAddress) address = g_unix_socket_address_new(socket_path);
     g_autoptr(JsonNode) caps = NULL;
-    GError *slot[2] = { NULL, (GError *) qmp };
-    gboolean ok;
 
+    qmp->fd = -1;
     qmp->path = g_strdup(socket_path);
-    qmp->context = g_main_context_new();
-    qmp->cancel = g_cancellable_new();
+    qmp->in = g_string_new(NULL);
     qmp->replies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) json_node_unref);
     g_queue_init(&qmp->events);
-    g_main_context_push_thread_default(qmp->context);
-    qmp->reading = TRUE;
-    g_socket_client_connect_async(client, G_SOCKET_CONNECTABLE(address), qmp->cancel, on_connected, slot);
-    ok = wait_for(qmp, is_connected, NULL, timeout_ms, _("connection"), error);
-    if (ok && !qmp->connection) {
-        gboolean nobody = g_error_matches(slot[0], G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
-                          g_error_matches(slot[0], G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-
-        g_set_error(error, APM_ERROR, nobody ? APM_ERROR_NOT_FOUND : APM_ERROR_PEER, _("Cannot connect to QEMU's monitor %s: %s"), socket_path,
-                    slot[0]->message);
-        ok = FALSE;
-    }
-    g_clear_error(&slot[0]);
-    if (!ok) {
-        g_cancellable_cancel(qmp->cancel);
-        while (qmp->reading) /* let the cancelled connect finish before its data goes away */
-            g_main_context_iteration(qmp->context, TRUE);
-        g_main_context_pop_thread_default(qmp->context);
+    if ((qmp->fd = connect_unix(socket_path, timeout_ms, error)) < 0)
         return NULL;
-    }
-    qmp->in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(qmp->connection)));
-    g_data_input_stream_set_newline_type(qmp->in, G_DATA_STREAM_NEWLINE_TYPE_ANY);
-    qmp->out = g_io_stream_get_output_stream(G_IO_STREAM(qmp->connection));
-    read_next(qmp);
-    ok = wait_for(qmp, is_greeted, NULL, timeout_ms, _("greeting"), error);
-    g_main_context_pop_thread_default(qmp->context);
-    if (!ok)
+    if (!wait_for(qmp, is_greeted, NULL, timeout_ms, _("greeting"), error))
         return NULL;
     caps = apm_qmp_execute(qmp, "qmp_capabilities", NULL, timeout_ms, error);
     if (!caps)
@@ -330,23 +362,12 @@ apm_qmp_free(ApmQmp *qmp)
 {
     if (!qmp)
         return;
-    if (qmp->cancel)
-        g_cancellable_cancel(qmp->cancel);
-    if (qmp->context) {
-        /* the cancelled read still calls back: let it, before qmp goes away */
-        g_main_context_push_thread_default(qmp->context);
-        while (qmp->reading)
-            g_main_context_iteration(qmp->context, TRUE);
-        g_main_context_pop_thread_default(qmp->context);
-    }
-    if (qmp->connection)
-        g_io_stream_close(G_IO_STREAM(qmp->connection), NULL, NULL);
-    g_clear_object(&qmp->in);
-    g_clear_object(&qmp->connection);
-    g_clear_object(&qmp->cancel);
+    if (qmp->fd >= 0)
+        close(qmp->fd);
+    if (qmp->in)
+        g_string_free(qmp->in, TRUE);
     g_clear_pointer(&qmp->replies, g_hash_table_unref);
     g_queue_clear_full(&qmp->events, (GDestroyNotify) json_node_unref);
-    g_clear_pointer(&qmp->context, g_main_context_unref);
     g_free(qmp->path);
     g_free(qmp->closed_why);
     g_free(qmp->version);

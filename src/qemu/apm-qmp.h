@@ -1,4 +1,4 @@
-/* apm-qmp.h: a QMP client (QEMU's monitor protocol over a UNIX socket), GIO-based and asynchronous inside: the
+/* apm-qmp.h: a QMP client (QEMU's monitor protocol over a UNIX socket), plain socket calls with a deadline on each wait: the
  * greeting and capability negotiation, commands matched to replies by id, events queued for waiters, timeouts,
  * and QEMU's error class and description turned into a clear message */
 #pragma once

@@ -246,8 +246,19 @@ dirs_fd(ApmSysfsDirs *dirs, const char *dir)
         return GPOINTER_TO_INT(found) - 1;
     if (g_hash_table_size(dirs->fds) >= DIRS_MAX)
         return -1;
-    path = apm_root_path(dirs->root, dir);
-    fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    {
+        /* below a folder already open, one name is looked up instead of the whole path */
+        const char *slash = strrchr(dir, '/');
+        g_autofree char *parent = slash && slash != dir ? g_strndup(dir, (gsize) (slash - dir)) : NULL;
+        gpointer parent_fd = parent ? g_hash_table_lookup(dirs->fds, parent) : NULL;
+
+        if (parent_fd) {
+            fd = openat(GPOINTER_TO_INT(parent_fd) - 1, slash + 1, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        } else {
+            path = apm_root_path(dirs->root, dir);
+            fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        }
+    }
     if (fd < 0)
         return -1;
     g_hash_table_insert(dirs->fds, g_strdup(dir), GINT_TO_POINTER(fd + 1));

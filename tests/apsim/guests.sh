@@ -93,6 +93,30 @@ check "plug --control-domain" "0 control_domains=1,3" "$(am plug vm1 --control-d
 check "unplug --json reports the guest matrix" "\"00.0001\"" \
   "$(am --json unplug vm1 --control-domain 3 | grep -A3 guest_matrix | grep -o '"00.0001"')"
 
+# --- a plug asks its own guest's monitor only; a refusal asks the others too, to name who holds the APQN
+mdev_xml "$T/m3.xml" $u3 0 3
+am nodedev-create "$T/m3.xml" >/dev/null
+hostdev "$T/h3.xml" $u3
+am attach-device vm2 "$T/h3.xml" >/dev/null
+refused "plug of a domain another guest's mdev holds: exit 4, naming that guest" 4 \
+  "APQN 00.0003 is already assigned to mdev $u3 (used by guest vm2)" am plug vm1 --domain 3
+am detach-device vm2 >/dev/null
+am nodedev-destroy $u3 >/dev/null
+# a monitor that takes the connection and never greets, as a hung QEMU's would
+hung_sock=$ROOT/run/apsim/qmp/vmhung.sock
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(16); held = []
+while True: held.append(s.accept())' "$hung_sock" &
+hung=$!
+for _ in $(seq 50); do [ -S "$hung_sock" ] && break; sleep 0.1; done
+t0=$(date +%s%N)
+out=$(am plug vm1 --domain 3); rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "a plug is not held up by another guest's hung monitor (it asks its own guest only)" "0 yes 00.0001 00.0002 00.0003" \
+  "$rc $([ $ms -lt 2500 ] && echo yes || echo "no ($ms ms)") $(gm $u1)"
+am unplug vm1 --domain 3 >/dev/null
+kill $hung; wait $hung 2>/dev/null; rm -f "$hung_sock"
+
 # --- detach: DEVICE_DELETED, then the on-demand mdev stops
 out=$(am detach-device vm1); rc=$?
 check "detach-device (the guest's one device)" "0 Device detached successfully: mdev $u1 from guest vm1|mdev $u1 was stopped" \
