@@ -255,8 +255,8 @@ cmd_list(Globals *g, int argc, char **argv)
         }
     }
     /* a list names devices: which exist is all it needs to read, and only of the kinds it lists */
-    host = apm_host_read_names(g->root, !caps || (caps & (APM_CAP_AP_CARD | APM_CAP_AP_QUEUE)),
-                               !caps || (caps & APM_CAP_MDEV), &error);
+    host = apm_host_read_nodedevs(g->root, APM_HOST_READ_NAMES, !caps || (caps & (APM_CAP_AP_CARD | APM_CAP_AP_QUEUE)),
+                                  FALSE, !caps || (caps & APM_CAP_MDEV), NULL, &error);
     if (!host)
         return report_error(g, error, NULL);
     devices = apm_devices_list(host, caps, state);
@@ -329,9 +329,18 @@ dump_all(Globals *g, int argc, char **argv)
             return usage_error(_("%s does not take '%s'"), "nodedev-dumpxml --all", argv[i]);
         }
     }
-    host = read_host_detail(g, APM_HOST_READ_DRIVERS, &code);
-    if (!host)
-        return code;
+    {
+        /* the XML of the kinds asked for, and only what it shows; a progress line on a large host */
+        g_autoptr(ApmProgress) progress = apm_progress_new(_("Reading the AP host"));
+        g_autoptr(GError) error = NULL;
+
+        host = apm_host_read_nodedevs(g->root, APM_HOST_READ_DRIVERS,
+                                      !caps || (caps & (APM_CAP_AP_CARD | APM_CAP_AP_QUEUE)),
+                                      !caps || (caps & (APM_CAP_AP_MATRIX | APM_CAP_MDEV_TYPES)),
+                                      !caps || (caps & APM_CAP_MDEV), progress, &error);
+        if (!host)
+            return report_error(g, error, NULL);
+    }
     devices = apm_devices_list(host, caps, APM_LIST_ACTIVE);
     for (guint i = 0; i < devices->len; i++) {
         g_autofree char *xml = apm_nodedev_def_format(g_ptr_array_index(devices, i));

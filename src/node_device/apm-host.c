@@ -541,20 +541,26 @@ read_mdevs(Reader *r)
 }
 
 ApmHost *
-apm_host_read_names(const char *root, gboolean devices, gboolean mdevs, GError **error)
+apm_host_read_nodedevs(const char *root, ApmHostRead detail, gboolean devices, gboolean matrix, gboolean mdevs,
+                       ApmProgress *progress, GError **error)
 {
-    g_autoptr(ApmHost) host = host_new(root, APM_HOST_READ_NAMES, error);
-    Reader r = { host, NULL };
+    g_autoptr(ApmHost) host = NULL;
+    Reader r = { NULL, NULL };
 
-    if (!host)
+    g_return_val_if_fail(detail == APM_HOST_READ_NAMES || detail == APM_HOST_READ_DRIVERS, NULL);
+    if (!(host = host_new(root, detail, error)))
         return NULL;
+    r.host = host;
     r.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     host->bus_features = g_new0(char *, 1);
     host->matrix_features = g_new0(char *, 1);
     host->ap_bus = apm_sysfs_exists(host->root, "/sys/bus/ap");
     if (host->ap_bus && devices)
-        read_device_names(&r);
+        read_devices(&r, progress);
     host->matrix_present = apm_sysfs_exists(host->root, "/sys/devices/vfio_ap/matrix");
+    if (host->matrix_present && matrix && detail == APM_HOST_READ_DRIVERS)
+        read_uint(&r, "/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/available_instances",
+                  &host->available_instances);
     if (host->matrix_present && mdevs)
         read_mdevs(&r);
     if (mdevs)

@@ -92,11 +92,13 @@ ApmHost *apm_host_read_with_progress(const char *root, ApmProgress *progress, GE
  * a plug) reads them on demand: on a large host that is the difference between a few files and tens of
  * thousands. */
 ApmHost *apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress, GError **error);
-/* Only what a list of node-device names needs: which cards and queues exist (devices), and the active mdevs
- * with the definitions (mdevs); whether the matrix device exists is always read. Nothing else is read: no bus
- * attributes, masks, persistent masks or guests (their fields are empty), which on a small host is most of
- * the files a full snapshot reads. */
-ApmHost *apm_host_read_names(const char *root, gboolean devices, gboolean mdevs, GError **error);
+/* Only what node devices show, at detail APM_HOST_READ_NAMES (a list of names) or APM_HOST_READ_DRIVERS (their
+ * XML): the cards and queues (devices), how many more mdevs the matrix device allows (matrix, with drivers), and
+ * the active mdevs with the definitions (mdevs); whether the matrix device exists is always read. Nothing else
+ * is: no bus attributes, masks, persistent masks or guests (their fields are empty), which on a small host are
+ * most of the files a full snapshot reads. */
+ApmHost *apm_host_read_nodedevs(const char *root, ApmHostRead detail, gboolean devices, gboolean matrix,
+                                gboolean mdevs, ApmProgress *progress, GError **error);
 /* Reads the active mdevs of a snapshot read on demand again, with the host configuration and the masks (and
  * forgets its queues, to be read again when asked for): what a change did, without the rest read again */
 void apm_host_refresh_mdevs(ApmHost *host);
