@@ -2,7 +2,7 @@
 #include "config.h"
 #include "apm-hostdev.h"
 
-#include <json-glib/json-glib.h>
+#include "apm-json.h"
 #include <libxml/tree.h>
 
 #include "apm-error.h"
@@ -163,22 +163,22 @@ apm_hostdev_sysfsdev(const ApmHostdev *hostdev)
 char *
 apm_hostdev_qemu_json(const ApmHostdev *hostdev)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = NULL;
+    g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
+    g_autoptr(ApmJsonGenerator) gen = apm_json_generator_new();
+    g_autoptr(ApmJsonNode) root = NULL;
     g_autofree char *sysfsdev = apm_hostdev_sysfsdev(hostdev);
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "driver");
-    json_builder_add_string_value(b, "vfio-ap");
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, hostdev->alias ? hostdev->alias : "hostdev0");
-    json_builder_set_member_name(b, "sysfsdev");
-    json_builder_add_string_value(b, sysfsdev);
-    json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    json_generator_set_root(gen, root);
-    return json_generator_to_data(gen, NULL);
+    apm_json_builder_begin_object(b);
+    apm_json_builder_set_member_name(b, "driver");
+    apm_json_builder_add_string_value(b, "vfio-ap");
+    apm_json_builder_set_member_name(b, "id");
+    apm_json_builder_add_string_value(b, hostdev->alias ? hostdev->alias : "hostdev0");
+    apm_json_builder_set_member_name(b, "sysfsdev");
+    apm_json_builder_add_string_value(b, sysfsdev);
+    apm_json_builder_end_object(b);
+    root = apm_json_builder_get_root(b);
+    apm_json_generator_set_root(gen, root);
+    return apm_json_generator_to_data(gen, NULL);
 }
 
 /* QEMU's option syntax: a comma inside a value is written twice */

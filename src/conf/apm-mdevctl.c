@@ -2,7 +2,7 @@
 #include "config.h"
 #include "apm-mdevctl.h"
 
-#include <json-glib/json-glib.h>
+#include "apm-json.h"
 #include <string.h>
 
 #include "apm-error.h"
@@ -43,22 +43,22 @@ refuse(GError **error, const char *message)
 }
 
 static const char *
-string_member(JsonObject *o, const char *key)
+string_member(ApmJsonObject *o, const char *key)
 {
-    JsonNode *n = json_object_get_member(o, key);
-
+    ApmJsonNode *n = apm_json_object_get_member(o, key);
     const char *text;
 
-    if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+    if (!n || !apm_json_node_holds_string(n))
         return NULL;
-    text = json_node_get_string(n);
+    text = apm_json_node_get_string(n);
     /* a lone surrogate escape ("\ud800") decodes to no valid UTF-8 */
     return text && g_utf8_validate(text, -1, NULL) ? text : NULL;
 }
 
-/* json-glib's scanner takes more than JSON does (octal escapes like "\615", raw control characters in strings),
- * and mdevctl's serde_json refuses those files. Check the text as JSON defines it before json-glib sees it, so that
- * what is accepted here is what mdevctl accepts and always formats back to the same config. */
+/* mdevctl's serde_json refuses what JSON does not allow (octal escapes like "\615", raw control characters in
+ * strings). The text is checked as JSON defines it before it is parsed, with messages in mdevctl's terms, so that
+ * what is accepted here is what mdevctl accepts and always formats back to the same config (the parser, apm-json,
+ * is as strict; this check came first, when json-glib parsed these files and took more). */
 static gboolean
 json_text_is_strict(const char *json, gsize length, GError **error)
 {
@@ -111,27 +111,27 @@ json_text_is_strict(const char *json, gsize length, GError **error)
 ApmMdevConfig *
 apm_mdev_config_parse(const char *json, gssize length, GError **error)
 {
-    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(ApmJsonParser) parser = apm_json_parser_new();
     g_autoptr(GError) local = NULL;
     g_autoptr(ApmMdevConfig) config = NULL;
-    JsonNode *root;
-    JsonObject *o;
+    ApmJsonNode *root;
+    ApmJsonObject *o;
     const char *type, *start;
 
     if (length < 0)
         length = (gssize) strlen(json);
     if (!json_text_is_strict(json, (gsize) length, error))
         return NULL;
-    if (!json_parser_load_from_data(parser, json, length, &local)) {
+    if (!apm_json_parser_load_from_data(parser, json, length, &local)) {
         g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The mdev config is not valid JSON: %s"), local->message);
         return NULL;
     }
-    root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+    root = apm_json_parser_get_root(parser);
+    if (!root || !APM_JSON_NODE_HOLDS_OBJECT(root)) {
         refuse(error, _("The mdev config must be a JSON object"));
         return NULL;
     }
-    o = json_node_get_object(root);
+    o = apm_json_node_get_object(root);
     type = string_member(o, "mdev_type");
     start = string_member(o, "start");
     if (!type) {
@@ -143,27 +143,27 @@ apm_mdev_config_parse(const char *json, gssize length, GError **error)
         return NULL;
     }
     config = apm_mdev_config_new(type, g_str_equal(start, "auto"));
-    if (json_object_has_member(o, "attrs")) {
-        JsonNode *attrs = json_object_get_member(o, "attrs");
-        JsonArray *array;
+    if (apm_json_object_has_member(o, "attrs")) {
+        ApmJsonNode *attrs = apm_json_object_get_member(o, "attrs");
+        ApmJsonArray *array;
 
-        if (!JSON_NODE_HOLDS_ARRAY(attrs)) {
+        if (!APM_JSON_NODE_HOLDS_ARRAY(attrs)) {
             refuse(error, _("The mdev config's \"attrs\" must be an array"));
             return NULL;
         }
-        array = json_node_get_array(attrs);
-        for (guint i = 0; i < json_array_get_length(array); i++) {
-            JsonNode *item = json_array_get_element(array, i);
-            JsonObject *pair;
+        array = apm_json_node_get_array(attrs);
+        for (guint i = 0; i < apm_json_array_get_length(array); i++) {
+            ApmJsonNode *item = apm_json_array_get_element(array, i);
+            ApmJsonObject *pair;
             g_autoptr(GList) keys = NULL;
             const char *value;
 
-            if (!JSON_NODE_HOLDS_OBJECT(item)) {
+            if (!APM_JSON_NODE_HOLDS_OBJECT(item)) {
                 refuse(error, _("Each entry of \"attrs\" must be an object"));
                 return NULL;
             }
-            pair = json_node_get_object(item);
-            keys = json_object_get_members(pair);
+            pair = apm_json_node_get_object(item);
+            keys = apm_json_object_get_members(pair);
             if (g_list_length(keys) != 1) {
                 refuse(error, _("Each entry of \"attrs\" must have exactly one attribute"));
                 return NULL;

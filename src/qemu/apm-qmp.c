@@ -20,8 +20,8 @@ struct ApmQmp {
     char *path;
     int fd;
     GString *in;         /* bytes received and not yet taken as lines */
-    GHashTable *replies; /* id -> JsonNode (the whole reply object) */
-    GQueue events;       /* JsonNode (the whole event object) */
+    GHashTable *replies; /* id -> ApmJsonNode (the whole reply object) */
+    GQueue events;       /* ApmJsonNode (the whole event object) */
     gboolean greeted;
     gboolean closed;
     char *closed_why;
@@ -30,45 +30,45 @@ struct ApmQmp {
 };
 
 static void
-on_message(ApmQmp *qmp, JsonNode *node)
+on_message(ApmQmp *qmp, ApmJsonNode *node)
 {
-    JsonObject *o = json_node_get_object(node);
+    ApmJsonObject *o = apm_json_node_get_object(node);
 
-    if (json_object_has_member(o, "QMP")) {
-        JsonObject *q = json_object_get_object_member(o, "QMP");
-        JsonObject *v = q && json_object_has_member(q, "version") ? json_object_get_object_member(q, "version")
+    if (apm_json_object_has_member(o, "QMP")) {
+        ApmJsonObject *q = apm_json_object_get_object_member(o, "QMP");
+        ApmJsonObject *v = q && apm_json_object_has_member(q, "version") ? apm_json_object_get_object_member(q, "version")
                                                                    : NULL;
-        JsonObject *qemu = v && json_object_has_member(v, "qemu") ? json_object_get_object_member(v, "qemu") : NULL;
+        ApmJsonObject *qemu = v && apm_json_object_has_member(v, "qemu") ? apm_json_object_get_object_member(v, "qemu") : NULL;
 
         qmp->greeted = TRUE;
         if (qemu)
             qmp->version = g_strdup_printf("%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT,
-                                           json_object_get_int_member(qemu, "major"),
-                                           json_object_get_int_member(qemu, "minor"),
-                                           json_object_get_int_member(qemu, "micro"));
-        json_node_unref(node);
-    } else if (json_object_has_member(o, "event")) {
+                                           apm_json_object_get_int_member(qemu, "major"),
+                                           apm_json_object_get_int_member(qemu, "minor"),
+                                           apm_json_object_get_int_member(qemu, "micro"));
+        apm_json_node_unref(node);
+    } else if (apm_json_object_has_member(o, "event")) {
         g_queue_push_tail(&qmp->events, node);
-    } else if (json_object_has_member(o, "id") &&
-               JSON_NODE_HOLDS_VALUE(json_object_get_member(o, "id"))) {
-        g_autofree char *id = g_strdup_printf("%" G_GINT64_FORMAT, json_object_get_int_member(o, "id"));
+    } else if (apm_json_object_has_member(o, "id") &&
+               APM_JSON_NODE_HOLDS_VALUE(apm_json_object_get_member(o, "id"))) {
+        g_autofree char *id = g_strdup_printf("%" G_GINT64_FORMAT, apm_json_object_get_int_member(o, "id"));
 
         g_hash_table_replace(qmp->replies, g_steal_pointer(&id), node);
     } else {
-        json_node_unref(node); /* a reply to nobody: QEMU's parse errors carry no id */
+        apm_json_node_unref(node); /* a reply to nobody: QEMU's parse errors carry no id */
     }
 }
 
 static void
 on_line(ApmQmp *qmp, const char *line)
 {
-    g_autoptr(JsonParser) parser = NULL;
+    g_autoptr(ApmJsonParser) parser = NULL;
 
     if (!*line)
         return;
-    parser = json_parser_new();
-    if (json_parser_load_from_data(parser, line, -1, NULL) && JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-        on_message(qmp, json_parser_steal_root(parser));
+    parser = apm_json_parser_new();
+    if (apm_json_parser_load_from_data(parser, line, -1, NULL) && APM_JSON_NODE_HOLDS_OBJECT(apm_json_parser_get_root(parser))) {
+        on_message(qmp, apm_json_parser_steal_root(parser));
     } else if (!qmp->greeted) {
         qmp->closed = TRUE;
         g_free(qmp->closed_why);
@@ -201,32 +201,32 @@ apm_qmp_version(const ApmQmp *qmp)
     return qmp->version ? qmp->version : "";
 }
 
-JsonNode *
-apm_qmp_execute(ApmQmp *qmp, const char *command, JsonNode *arguments, guint timeout_ms, GError **error)
+ApmJsonNode *
+apm_qmp_execute(ApmQmp *qmp, const char *command, ApmJsonNode *arguments, guint timeout_ms, GError **error)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) request = NULL;
+    g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
+    g_autoptr(ApmJsonGenerator) gen = apm_json_generator_new();
+    g_autoptr(ApmJsonNode) request = NULL;
     g_autofree char *text = NULL;
     g_autofree char *id = NULL;
     g_autofree char *what = g_strdup_printf(_("reply to %s"), command);
     guint64 n = ++qmp->next_id;
-    JsonNode *reply;
-    JsonObject *o;
+    ApmJsonNode *reply;
+    ApmJsonObject *o;
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "execute");
-    json_builder_add_string_value(b, command);
+    apm_json_builder_begin_object(b);
+    apm_json_builder_set_member_name(b, "execute");
+    apm_json_builder_add_string_value(b, command);
     if (arguments) {
-        json_builder_set_member_name(b, "arguments");
-        json_builder_add_value(b, json_node_copy(arguments));
+        apm_json_builder_set_member_name(b, "arguments");
+        apm_json_builder_add_value(b, apm_json_node_copy(arguments));
     }
-    json_builder_set_member_name(b, "id");
-    json_builder_add_int_value(b, (gint64) n);
-    json_builder_end_object(b);
-    request = json_builder_get_root(b);
-    json_generator_set_root(gen, request);
-    text = json_generator_to_data(gen, NULL);
+    apm_json_builder_set_member_name(b, "id");
+    apm_json_builder_add_int_value(b, (gint64) n);
+    apm_json_builder_end_object(b);
+    request = apm_json_builder_get_root(b);
+    apm_json_generator_set_root(gen, request);
+    text = apm_json_generator_to_data(gen, NULL);
     id = g_strdup_printf("%" G_GUINT64_FORMAT, n);
     if (!send_line(qmp, text, timeout_ms, error) || !wait_for(qmp, has_reply, id, timeout_ms, what, error))
         return NULL;
@@ -236,29 +236,29 @@ apm_qmp_execute(ApmQmp *qmp, const char *command, JsonNode *arguments, guint tim
         g_hash_table_steal_extended(qmp->replies, id, &key, (gpointer *) &reply);
         g_free(key);
     }
-    o = json_node_get_object(reply);
-    if (json_object_has_member(o, "error")) {
-        JsonObject *e = json_object_get_object_member(o, "error");
-        const char *klass = e ? json_object_get_string_member_with_default(e, "class", "") : "";
-        const char *desc = e ? json_object_get_string_member_with_default(e, "desc", "") : "";
+    o = apm_json_node_get_object(reply);
+    if (apm_json_object_has_member(o, "error")) {
+        ApmJsonObject *e = apm_json_object_get_object_member(o, "error");
+        const char *klass = e ? apm_json_object_get_string_member_with_default(e, "class", "") : "";
+        const char *desc = e ? apm_json_object_get_string_member_with_default(e, "desc", "") : "";
 
         g_set_error(error, APM_ERROR, g_str_equal(klass, "DeviceNotFound") ? APM_ERROR_NOT_FOUND : APM_ERROR_PEER,
                     _("QEMU refused %s: %s (%s)"), command, desc, klass);
-        json_node_unref(reply);
+        apm_json_node_unref(reply);
         return NULL;
     }
     {
-        JsonNode *ret = json_object_get_member(o, "return");
-        JsonNode *out = ret ? json_node_copy(ret) : json_node_new(JSON_NODE_NULL);
+        ApmJsonNode *ret = apm_json_object_get_member(o, "return");
+        ApmJsonNode *out = ret ? apm_json_node_copy(ret) : apm_json_node_new(APM_JSON_NODE_NULL);
 
-        json_node_unref(reply);
+        apm_json_node_unref(reply);
         return out;
     }
 }
 
 typedef struct {
     const char *event, *key, *value;
-    JsonNode *found;
+    ApmJsonNode *found;
 } EventWait;
 
 static gboolean
@@ -269,22 +269,22 @@ take_event(ApmQmp *qmp, gpointer data)
     if (w->found)
         return TRUE;
     for (GList *l = qmp->events.head; l; l = l->next) {
-        JsonObject *o = json_node_get_object(l->data);
-        JsonObject *d = json_object_has_member(o, "data") ? json_object_get_object_member(o, "data") : NULL;
+        ApmJsonObject *o = apm_json_node_get_object(l->data);
+        ApmJsonObject *d = apm_json_object_has_member(o, "data") ? apm_json_object_get_object_member(o, "data") : NULL;
 
-        if (g_strcmp0(json_object_get_string_member_with_default(o, "event", ""), w->event) != 0)
+        if (g_strcmp0(apm_json_object_get_string_member_with_default(o, "event", ""), w->event) != 0)
             continue;
-        if (w->key && (!d || g_strcmp0(json_object_get_string_member_with_default(d, w->key, ""), w->value) != 0))
+        if (w->key && (!d || g_strcmp0(apm_json_object_get_string_member_with_default(d, w->key, ""), w->value) != 0))
             continue;
-        w->found = d ? json_node_copy(json_object_get_member(o, "data")) : json_node_new(JSON_NODE_NULL);
-        json_node_unref(l->data);
+        w->found = d ? apm_json_node_copy(apm_json_object_get_member(o, "data")) : apm_json_node_new(APM_JSON_NODE_NULL);
+        apm_json_node_unref(l->data);
         g_queue_delete_link(&qmp->events, l);
         return TRUE;
     }
     return FALSE;
 }
 
-JsonNode *
+ApmJsonNode *
 apm_qmp_wait_event(ApmQmp *qmp, const char *event, const char *key, const char *value, guint timeout_ms,
                    GError **error)
 {
@@ -340,12 +340,12 @@ ApmQmp *
 apm_qmp_connect(const char *socket_path, guint timeout_ms, GError **error)
 {
     g_autoptr(ApmQmp) qmp = g_new0(ApmQmp, 1);
-    g_autoptr(JsonNode) caps = NULL;
+    g_autoptr(ApmJsonNode) caps = NULL;
 
     qmp->fd = -1;
     qmp->path = g_strdup(socket_path);
     qmp->in = g_string_new(NULL);
-    qmp->replies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) json_node_unref);
+    qmp->replies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) apm_json_node_unref);
     g_queue_init(&qmp->events);
     if ((qmp->fd = connect_unix(socket_path, timeout_ms, error)) < 0)
         return NULL;
@@ -367,7 +367,7 @@ apm_qmp_free(ApmQmp *qmp)
     if (qmp->in)
         g_string_free(qmp->in, TRUE);
     g_clear_pointer(&qmp->replies, g_hash_table_unref);
-    g_queue_clear_full(&qmp->events, (GDestroyNotify) json_node_unref);
+    g_queue_clear_full(&qmp->events, (GDestroyNotify) apm_json_node_unref);
     g_free(qmp->path);
     g_free(qmp->closed_why);
     g_free(qmp->version);
