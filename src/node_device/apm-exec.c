@@ -3,6 +3,7 @@
 #include "apm-exec.h"
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "apm-error.h"
@@ -18,10 +19,8 @@ const ApmLockClass apm_class_host_config_lock = { "host config lock", 10 };
 void
 apm_exec_options_init(ApmExecOptions *options)
 {
+    memset(options, 0, sizeof(*options));
     options->lock_timeout_ms = 100 * 1000;
-    options->lock_held = FALSE;
-    options->annotate = NULL;
-    options->annotate_data = NULL;
 }
 
 ApmLockfile *
@@ -91,10 +90,18 @@ explain(const char *root, const ApmPlan *plan, const ApmWrite *w, int err)
 }
 
 static void
-compare(const char *root, const ApmPlan *plan, GPtrArray *differences)
+compare(const char *root, const ApmPlan *plan, ApmHost *snapshot, GPtrArray *differences)
 {
-    g_autoptr(ApmMdevInfo) m = apm_host_read_mdev(root, &plan->uuid);
+    g_autoptr(ApmMdevInfo) read = NULL;
+    const ApmMdevInfo *m;
     char uuid[APM_UUID_TEXT_LEN + 1];
+
+    if (snapshot && snapshot->detail == APM_HOST_READ_ON_DEMAND) {
+        apm_host_refresh_mdev(snapshot, &plan->uuid);
+        m = apm_host_mdev(snapshot, &plan->uuid);
+    } else {
+        m = read = apm_host_read_mdev(root, &plan->uuid);
+    }
 
     apm_uuid_format(&plan->uuid, uuid);
     if (!m) {
@@ -199,8 +206,16 @@ apm_exec_plan(const char *root, const ApmPlan *plan, const ApmExecOptions *optio
         const ApmWrite *w = g_ptr_array_index(plan->writes, done);
         g_autofree char *path = write_path(plan, w);
         g_autoptr(GError) local = NULL;
+        gboolean written;
 
-        if (apm_sysfs_write(root, path, w->value, &local)) {
+        if (options->snapshot) {
+            g_autofree char *dir = g_path_get_dirname(path);
+
+            written = apm_sysfs_dirs_write(options->snapshot->dirs, dir, w->attr, w->value, &local);
+        } else {
+            written = apm_sysfs_write(root, path, w->value, &local);
+        }
+        if (written) {
             created |= g_str_equal(w->attr, "create");
             continue;
         }
@@ -228,7 +243,7 @@ apm_exec_plan(const char *root, const ApmPlan *plan, const ApmExecOptions *optio
         if (plan->kind == APM_PLAN_STOP)
             compare_stopped(root, plan, differences);
         else if (plan->writes->len)
-            compare(root, plan, differences);
+            compare(root, plan, options->snapshot, differences);
     }
     return TRUE;
 }

@@ -18,6 +18,9 @@ typedef struct {
      * using each mdev, from a guest back-end); NULL when nothing is added */
     gboolean (*annotate)(ApmHost *host, gpointer data, GError **error);
     gpointer annotate_data;
+    /* the snapshot (read on demand) the plan was made from, or NULL: the writes go through its open folders and
+     * the read-back refreshes the mdev in it, so the caller sees the result without reading it again */
+    ApmHost *snapshot;
 } ApmExecOptions;
 
 void apm_exec_options_init(ApmExecOptions *options);

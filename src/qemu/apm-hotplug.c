@@ -304,15 +304,20 @@ op_exec(Op *op, const ApmPlan *plan, ApmGuestReport *report, GError **error)
     if (!apm_plan_check(plan, error))
         return FALSE;
     apm_lock_acquire(&mdev_state_lock);
+    /* the writes go through the snapshot's open folders, and the read-back refreshes the mdev in it */
+    op->exec.snapshot = op->host;
     ok = apm_exec_plan(op->hp->root, plan, &op->exec, report->differences, error);
+    op->exec.snapshot = NULL;
     apm_lock_release(&mdev_state_lock);
     return ok;
 }
 
 /* What the guest really has, read back from sysfs, and why each missing adapter or domain is missing. With
- * attached, the queues of check (all the guest's, when NULL) must show that the guest uses them. */
+ * attached, the queues of check (all the guest's, when NULL) must show that the guest uses them. fresh: the
+ * executor has just read the mdev back into the snapshot (and forgot its queues), nothing changed since. */
 static gboolean
-report_guest(Op *op, ApmGuestReport *report, gboolean attached, const ApmMatrix *check, GError **error)
+report_guest(Op *op, ApmGuestReport *report, gboolean attached, const ApmMatrix *check, gboolean fresh,
+             GError **error)
 {
     const ApmMdevInfo *m;
     g_autoptr(GPtrArray) reasons = NULL;
@@ -320,7 +325,8 @@ report_guest(Op *op, ApmGuestReport *report, gboolean attached, const ApmMatrix 
     char text[APM_UUID_TEXT_LEN + 1];
 
     /* what the change did: the mdev read again (its queues too, when asked for) */
-    apm_host_refresh_mdev(op->host, &report->uuid);
+    if (!fresh)
+        apm_host_refresh_mdev(op->host, &report->uuid);
     annotate(op->host, op->guests);
     m = apm_host_mdev(op->host, &report->uuid);
     if (m)
@@ -522,7 +528,7 @@ apm_hotplug_attach(ApmHotplug *hp, const char *guest, const ApmHostdev *hostdev,
     }
     if ((flags & APM_GUEST_LIVE) && !apm_guests_attach(hp->guests, guest, hostdev, APM_GUEST_LIVE, error))
         goto undo;
-    if (!report_guest(&op, report, (flags & APM_GUEST_LIVE) != 0, NULL, error)) {
+    if (!report_guest(&op, report, (flags & APM_GUEST_LIVE) != 0, NULL, FALSE, error)) {
         op_end(&op);
         return FALSE;
     }
@@ -872,8 +878,10 @@ apm_hotplug_plug(ApmHotplug *hp, const char *guest, const ApmMatrix *change, gbo
         op_end(&op);
         return FALSE;
     }
-    /* the queues a plug added must be in the guest's use; an unplug has none to look at */
-    if (!report_guest(&op, report, TRUE, change, error)) {
+    /* the queues a plug added must be in the guest's use; an unplug has none to look at. The executor read the
+     * mdev back when it wrote (the definition written since does not change it); with nothing to write, it is
+     * read here */
+    if (!report_guest(&op, report, TRUE, change, plan->writes->len > 0, error)) {
         op_end(&op);
         return FALSE;
     }

@@ -94,16 +94,16 @@ apm_sysfs_read_line(const char *root, const char *relpath, GError **error)
     return contents;
 }
 
-gboolean
-apm_sysfs_write(const char *root, const char *relpath, const char *value, GError **error)
+/* Writes value to name below dirfd (AT_FDCWD: name is a path) in one write(); path names the file in messages */
+static gboolean
+write_at(int dirfd, const char *name, const char *path, const char *value, GError **error)
 {
-    g_autofree char *path = apm_root_path(root, relpath);
     size_t len = strlen(value);
     g_autofree char *shown = g_strchomp(g_strndup(value, 80));
     ssize_t n;
     int fd;
 
-    fd = open(path, O_WRONLY | O_CLOEXEC);
+    fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC);
     if (fd < 0) {
         apm_set_errno_error(error, errno, _("Cannot open %s for writing"), path);
         return FALSE;
@@ -125,6 +125,14 @@ apm_sysfs_write(const char *root, const char *relpath, const char *value, GError
         return FALSE;
     }
     return TRUE;
+}
+
+gboolean
+apm_sysfs_write(const char *root, const char *relpath, const char *value, GError **error)
+{
+    g_autofree char *path = apm_root_path(root, relpath);
+
+    return write_at(AT_FDCWD, path, path, value, error);
 }
 
 static gint
@@ -309,6 +317,18 @@ apm_sysfs_dirs_read_link_name(ApmSysfsDirs *dirs, const char *dir, const char *n
     }
     target[n] = '\0';
     return g_path_get_basename(target);
+}
+
+gboolean
+apm_sysfs_dirs_write(ApmSysfsDirs *dirs, const char *dir, const char *name, const char *value, GError **error)
+{
+    g_autofree char *relpath = g_strconcat(dir, "/", name, NULL);
+    g_autofree char *path = apm_root_path(dirs->root, relpath);
+    int dirfd = dirs_fd(dirs, dir);
+
+    if (dirfd < 0)
+        return write_at(AT_FDCWD, path, path, value, error);
+    return write_at(dirfd, name, path, value, error);
 }
 
 gboolean

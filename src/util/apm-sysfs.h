@@ -43,4 +43,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApmSysfsDirs, apm_sysfs_dirs_free)
  * ("05.0047/online" in "/sys/devices/ap/card05") */
 char *apm_sysfs_dirs_read_line(ApmSysfsDirs *dirs, const char *dir, const char *name, GError **error);
 char *apm_sysfs_dirs_read_link_name(ApmSysfsDirs *dirs, const char *dir, const char *name, GError **error);
+/* apm_sysfs_write() of dir/name, opened below the kept folder dir (errors name the whole path) */
+gboolean apm_sysfs_dirs_write(ApmSysfsDirs *dirs, const char *dir, const char *name, const char *value,
+                              GError **error);
 gboolean apm_sysfs_dirs_exists(ApmSysfsDirs *dirs, const char *dir, const char *name);
