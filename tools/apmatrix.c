@@ -259,10 +259,10 @@ cmd_list(Globals *g, int argc, char **argv)
                                   FALSE, !caps || (caps & APM_CAP_MDEV), NULL, &error);
     if (!host)
         return report_error(g, error, NULL);
-    devices = apm_devices_list(host, caps, state);
     if (g->json) {
         g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
 
+        devices = apm_devices_list(host, caps, state);
         apm_json_builder_begin_array(b);
         for (guint i = 0; i < devices->len; i++) {
             const ApmNodeDevDef *d = g_ptr_array_index(devices, i);
@@ -281,8 +281,14 @@ cmd_list(Globals *g, int argc, char **argv)
         apm_json_builder_end_array(b);
         print_json(b);
     } else {
-        for (guint i = 0; i < devices->len; i++)
-            printf("%s\n", ((ApmNodeDevDef *) g_ptr_array_index(devices, i))->name);
+        g_autoptr(GString) out = g_string_new(NULL);
+
+        devices = apm_devices_list_names(host, caps, state);
+        for (guint i = 0; i < devices->len; i++) {
+            g_string_append(out, g_ptr_array_index(devices, i));
+            g_string_append_c(out, '\n');
+        }
+        fwrite(out->str, 1, out->len, stdout);
     }
     return EXIT_OK;
 }

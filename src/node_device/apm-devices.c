@@ -127,37 +127,66 @@ by_name(gconstpointer a, gconstpointer b)
     return strcmp((*(ApmNodeDevDef *const *) a)->name, (*(ApmNodeDevDef *const *) b)->name);
 }
 
-GPtrArray *
-apm_devices_list(const ApmHost *host, ApmCapFlags caps, ApmListState state)
+static gint
+by_string(gconstpointer a, gconstpointer b)
 {
-    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify) apm_nodedev_def_free);
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The devices a list shows, as definitions or, for a list of names, as their names only (a host of thousands of
+ * queues need not build thousands of definitions to print their names) */
+static GPtrArray *
+collect(const ApmHost *host, ApmCapFlags caps, ApmListState state, gboolean names)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(names ? g_free : (GDestroyNotify) apm_nodedev_def_free);
     gboolean want_active = state != APM_LIST_INACTIVE;
     gboolean want_inactive = state != APM_LIST_ACTIVE;
 
     if (!caps)
         caps = APM_CAP_AP_CARD | APM_CAP_AP_QUEUE | APM_CAP_AP_MATRIX | APM_CAP_MDEV;
     if (want_active && (caps & APM_CAP_AP_CARD))
-        for (guint i = 0; i < host->cards->len; i++)
-            g_ptr_array_add(out, card_def(g_ptr_array_index(host->cards, i)));
+        for (guint i = 0; i < host->cards->len; i++) {
+            const ApmCardInfo *c = g_ptr_array_index(host->cards, i);
+
+            g_ptr_array_add(out, names ? (gpointer) apm_nodedev_card_name(c->id) : (gpointer) card_def(c));
+        }
     if (want_active && (caps & APM_CAP_AP_QUEUE))
-        for (guint i = 0; i < host->queues->len; i++)
-            g_ptr_array_add(out, queue_def(g_ptr_array_index(host->queues, i)));
+        for (guint i = 0; i < host->queues->len; i++) {
+            const ApmQueueInfo *q = g_ptr_array_index(host->queues, i);
+
+            g_ptr_array_add(out, names ? (gpointer) apm_nodedev_queue_name(q->apqn.adapter, q->apqn.domain) : (gpointer) queue_def(q));
+        }
     if (want_active && (caps & (APM_CAP_AP_MATRIX | APM_CAP_MDEV_TYPES)) && host->matrix_present)
-        g_ptr_array_add(out, matrix_def(host));
+        g_ptr_array_add(out, names ? (gpointer) g_strdup("ap_matrix") : (gpointer) matrix_def(host));
     if (caps & APM_CAP_MDEV) {
         if (want_active)
-            for (guint i = 0; i < host->mdevs->len; i++)
-                g_ptr_array_add(out, active_mdev_def(host, g_ptr_array_index(host->mdevs, i)));
+            for (guint i = 0; i < host->mdevs->len; i++) {
+                const ApmMdevInfo *m = g_ptr_array_index(host->mdevs, i);
+
+                g_ptr_array_add(out, names ? (gpointer) apm_nodedev_mdev_name(&m->uuid) : (gpointer) active_mdev_def(host, m));
+            }
         if (want_inactive)
             for (guint i = 0; i < host->definitions->len; i++) {
                 const ApmStoredDef *d = g_ptr_array_index(host->definitions, i);
 
                 if (!apm_host_mdev(host, &d->uuid))
-                    g_ptr_array_add(out, defined_mdev_def(d));
+                    g_ptr_array_add(out, names ? (gpointer) apm_nodedev_mdev_name(&d->uuid) : (gpointer) defined_mdev_def(d));
             }
     }
-    g_ptr_array_sort(out, by_name);
+    g_ptr_array_sort(out, names ? by_string : by_name);
     return out;
+}
+
+GPtrArray *
+apm_devices_list(const ApmHost *host, ApmCapFlags caps, ApmListState state)
+{
+    return collect(host, caps, state, FALSE);
+}
+
+GPtrArray *
+apm_devices_list_names(const ApmHost *host, ApmCapFlags caps, ApmListState state)
+{
+    return collect(host, caps, state, TRUE);
 }
 
 gboolean

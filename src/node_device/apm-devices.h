@@ -26,6 +26,8 @@ ApmCapFlags apm_cap_from_name(const char *name);
 
 /* The devices, in libvirt's order of names (sorted), as ApmNodeDevDef. caps 0 means all. */
 GPtrArray *apm_devices_list(const ApmHost *host, ApmCapFlags caps, ApmListState state);
+/* The same devices' names only (strings), sorted alike. */
+GPtrArray *apm_devices_list_names(const ApmHost *host, ApmCapFlags caps, ApmListState state);
 
 /* One device by libvirt name (ap_card05, ap_05_0047, ap_matrix, mdev_<uuid_>_matrix) or, for an mdev, by its
  * UUID. inactive: an mdev's persistent definition rather than its live state. APM_ERROR_NOT_FOUND naming it. */
