@@ -5,6 +5,7 @@
 #include "apm-mdevctl.h"
 #include "apm-nodedev.h"
 #include "apm-test.h"
+#include "apm-xml.h"
 
 static const char *golden[] = { "ap_card01.xml", "ap_01_0002.xml", "ap_matrix.xml", "mdev-active.xml" };
 
@@ -205,6 +206,75 @@ test_mdevctl_json_refused(void)
     }
 }
 
+/* the reader the XML formats share (GLib's markup parser): what it takes as libxml2 took it, what it refuses */
+static void
+test_xml_reader(void)
+{
+    const char *good = "<?xml version='1.0' encoding='utf-8'?>\n<!-- libvirt writes no comments, users may -->\n"
+                       "<device><name>a&amp;b&#x41;&#66;</name><parent><![CDATA[ap_<matrix>]]></parent>"
+                       "<x:y xmlns:x='urn:x' k=\"v&apos;w\"><z>t1</z>t2</x:y><?pi text?></device>\n";
+    g_autoptr(GError) error = NULL;
+    ApmXmlDoc *doc = apm_xml_read(good, strlen(good), 4096, "test document", &error);
+    ApmXmlNode *root, *name, *parent, *xy;
+    g_autofree char *name_text = NULL, *parent_text = NULL, *xy_text = NULL, *k = NULL;
+
+    g_assert_no_error(error);
+    root = apm_xml_root(doc);
+    g_assert_true(apm_xml_is(root, "device"));
+    name = root->children;
+    parent = name->next;
+    xy = parent->next;
+    name_text = apm_xml_node_text(name);
+    parent_text = apm_xml_node_text(parent);
+    xy_text = apm_xml_node_text(xy);
+    k = apm_xml_prop(xy, "k");
+    g_assert_cmpstr(name_text, ==, "a&bAB");
+    g_assert_cmpstr(parent_text, ==, "ap_<matrix>");
+    g_assert_true(apm_xml_is(xy, "x:y"));
+    g_assert_cmpstr(xy_text, ==, "t1t2");
+    g_assert_cmpstr(k, ==, "v'w");
+    g_assert_null(apm_xml_prop(xy, "missing"));
+    g_assert_null(xy->next);
+    apm_xml_free(doc);
+
+    {
+        const struct {
+            const char *xml, *why;
+        } bad[] = {
+            { "<?xml version='1.0' encoding='ISO-8859-1'?><device/>", "declares an encoding other than UTF-8" },
+            { "<!DOCTYPE device SYSTEM 'http://example.org/x.dtd'><device/>", "may not carry a DTD or entities" },
+            { "<device>&nbsp;</device>", "not well-formed" },
+            { "<device/><device/>", "not well-formed XML: " },
+            { "<device><a></b></device>", "not well-formed" },
+            { "<device a='1' a='2'/>", "not well-formed" },
+            { "<device>\xff</device>", "not well-formed" },
+            { "   \n ", "not well-formed" },
+            { "<!-- nothing else -->", "not well-formed" },
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+            g_autoptr(GError) e = NULL;
+
+            g_assert_null(apm_xml_read(bad[i].xml, strlen(bad[i].xml), 4096, "test document", &e));
+            g_assert_error(e, APM_ERROR, APM_ERROR_INVALID);
+            if (!strstr(e->message, bad[i].why))
+                g_error("'%s': '%s' does not say '%s'", bad[i].xml, e->message, bad[i].why);
+        }
+    }
+    /* nesting deeper than libxml2 takes is refused, not recursed into */
+    {
+        g_autoptr(GString) deep = g_string_new(NULL);
+        g_autoptr(GError) e = NULL;
+
+        for (int i = 0; i < 300; i++)
+            g_string_append(deep, "<a>");
+        for (int i = 0; i < 300; i++)
+            g_string_append(deep, "</a>");
+        g_assert_null(apm_xml_read(deep->str, deep->len, 1 << 20, "test document", &e));
+        g_assert_nonnull(strstr(e->message, "more than 256 levels of elements"));
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -223,6 +293,7 @@ main(int argc, char **argv)
     }
     g_test_add_func("/conf/nodedev/refused/ten-megabytes", test_ten_megabytes_refused);
     g_test_add_func("/conf/nodedev/repeated-elements-last-counts-no-leak", test_repeated_elements);
+    g_test_add_func("/conf/xml/reader-takes-and-refuses", test_xml_reader);
     g_test_add_func("/conf/mdevctl/file-layout-byte-for-byte", test_mdevctl_json);
     g_test_add_func("/conf/mdevctl/refused-as-mdevctl-refuses", test_mdevctl_json_refused);
     return g_test_run();

@@ -3,7 +3,6 @@
 #include "apm-hostdev.h"
 
 #include "apm-json.h"
-#include <libxml/tree.h>
 
 #include "apm-error.h"
 #include "apm-i18n.h"
@@ -32,7 +31,7 @@ apm_domain_info_free(ApmDomainInfo *info)
 /* Whether a <hostdev> element is a vfio-ap mdev: TRUE/FALSE, or FALSE with an error when it is not one at all and
  * strict (a document meant to be a vfio-ap hostdev). */
 static gboolean
-is_vfio_ap(xmlNode *node, gboolean strict, GError **error)
+is_vfio_ap(ApmXmlNode *node, gboolean strict, GError **error)
 {
     g_autofree char *mode = apm_xml_prop(node, "mode");
     g_autofree char *type = apm_xml_prop(node, "type");
@@ -56,14 +55,14 @@ is_vfio_ap(xmlNode *node, gboolean strict, GError **error)
 }
 
 static ApmHostdev *
-hostdev_from_node(xmlNode *node, GError **error)
+hostdev_from_node(ApmXmlNode *node, GError **error)
 {
     g_autoptr(ApmHostdev) h = g_new0(ApmHostdev, 1);
     gboolean have_uuid = FALSE;
 
-    for (xmlNode *n = node->children; n; n = n->next) {
+    for (ApmXmlNode *n = node->children; n; n = n->next) {
         if (apm_xml_is(n, "source")) {
-            for (xmlNode *a = n->children; a; a = a->next) {
+            for (ApmXmlNode *a = n->children; a; a = a->next) {
                 g_autofree char *uuid = NULL;
 
                 if (!apm_xml_is(a, "address"))
@@ -102,8 +101,8 @@ hostdev_from_node(xmlNode *node, GError **error)
 ApmHostdev *
 apm_hostdev_parse(const char *xml, gsize length, GError **error)
 {
-    xmlDoc *doc = apm_xml_read(xml, length, APM_DOMAIN_XML_MAX, _("hostdev XML"), error);
-    xmlNode *root;
+    ApmXmlDoc *doc = apm_xml_read(xml, length, APM_DOMAIN_XML_MAX, _("hostdev XML"), error);
+    ApmXmlNode *root;
     ApmHostdev *h = NULL;
 
     if (!doc)
@@ -111,7 +110,7 @@ apm_hostdev_parse(const char *xml, gsize length, GError **error)
     root = apm_xml_root(doc);
     if (!root || !apm_xml_is(root, "hostdev"))
         g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The device XML's root element is <%s>, not <hostdev>"),
-                    root ? (const char *) root->name : "");
+                    root ? root->name : "");
     else if (is_vfio_ap(root, TRUE, error))
         h = hostdev_from_node(root, error);
     apm_xml_free(doc);
@@ -207,15 +206,15 @@ apm_hostdev_qemu_arg(const ApmHostdev *hostdev)
 ApmDomainInfo *
 apm_domain_info_parse(const char *xml, gsize length, GError **error)
 {
-    xmlDoc *doc = apm_xml_read(xml, length, APM_DOMAIN_XML_MAX, _("domain XML"), error);
+    ApmXmlDoc *doc = apm_xml_read(xml, length, APM_DOMAIN_XML_MAX, _("domain XML"), error);
     g_autoptr(ApmDomainInfo) info = NULL;
-    xmlNode *domain;
+    ApmXmlNode *domain;
 
     if (!doc)
         return NULL;
     domain = apm_xml_root(doc);
     if (domain && apm_xml_is(domain, "domstatus")) {
-        xmlNode *n = domain->children;
+        ApmXmlNode *n = domain->children;
 
         while (n && !apm_xml_is(n, "domain"))
             n = n->next;
@@ -229,12 +228,12 @@ apm_domain_info_parse(const char *xml, gsize length, GError **error)
     }
     info = g_new0(ApmDomainInfo, 1);
     info->hostdevs = g_ptr_array_new_with_free_func((GDestroyNotify) apm_hostdev_free);
-    for (xmlNode *n = domain->children; n; n = n->next) {
+    for (ApmXmlNode *n = domain->children; n; n = n->next) {
         if (apm_xml_is(n, "name")) {
             g_free(info->name);
             info->name = apm_xml_node_text(n);
         } else if (apm_xml_is(n, "devices")) {
-            for (xmlNode *d = n->children; d; d = d->next) {
+            for (ApmXmlNode *d = n->children; d; d = d->next) {
                 ApmHostdev *h;
 
                 if (!apm_xml_is(d, "hostdev") || !is_vfio_ap(d, FALSE, NULL))

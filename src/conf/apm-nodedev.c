@@ -4,8 +4,6 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include "apm-error.h"
 #include "apm-i18n.h"
@@ -246,12 +244,12 @@ invalid(GError **error, const char *format, ...)
 }
 
 static gboolean
-parse_capability(ApmNodeDevDef *def, xmlNode *cap, GError **error)
+parse_capability(ApmNodeDevDef *def, ApmXmlNode *cap, GError **error)
 {
-    for (xmlNode *n = cap->children; n; n = n->next) {
+    for (ApmXmlNode *n = cap->children; n; n = n->next) {
         g_autofree char *text = NULL;
 
-        if (n->type != XML_ELEMENT_NODE)
+        if (n->type != APM_XML_ELEMENT)
             continue;
         if (apm_xml_is(n, "ap-adapter")) {
             text = apm_xml_node_text(n);
@@ -263,10 +261,10 @@ parse_capability(ApmNodeDevDef *def, xmlNode *cap, GError **error)
                 return invalid(error, _("<ap-domain> '%s' is not a domain number from 0x0000 to 0x00ff"), text);
         } else if (apm_xml_is(n, "capability")) {
             /* mdev_types of ap_matrix */
-            for (xmlNode *t = n->children; t; t = t->next) {
+            for (ApmXmlNode *t = n->children; t; t = t->next) {
                 if (!apm_xml_is(t, "type"))
                     continue;
-                for (xmlNode *f = t->children; f; f = f->next) {
+                for (ApmXmlNode *f = t->children; f; f = f->next) {
                     if (apm_xml_is(f, "availableInstances")) {
                         g_autofree char *count = apm_xml_node_text(f);
                         guint64 v;
@@ -305,7 +303,7 @@ parse_capability(ApmNodeDevDef *def, xmlNode *cap, GError **error)
                 return invalid(error, "%s", _("<attr> needs both a name and a value"));
             apm_nodedev_def_add_attr(def, name, value);
         } else {
-            return invalid(error, _("Unknown element <%s> in the capability"), (const char *) n->name);
+            return invalid(error, _("Unknown element <%s> in the capability"), n->name);
         }
     }
     return TRUE;
@@ -315,8 +313,8 @@ ApmNodeDevDef *
 apm_nodedev_def_parse(const char *xml, gsize length, GError **error)
 {
     g_autoptr(ApmNodeDevDef) def = NULL;
-    xmlDoc *doc;
-    xmlNode *root;
+    ApmXmlDoc *doc;
+    ApmXmlNode *root;
     gboolean have_cap = FALSE;
 
     doc = apm_xml_read(xml, length, APM_NODEDEV_XML_MAX, _("node device document"), error);
@@ -329,8 +327,8 @@ apm_nodedev_def_parse(const char *xml, gsize length, GError **error)
         return NULL;
     }
     def = apm_nodedev_def_new(APM_NODEDEV_MDEV);
-    for (xmlNode *n = root->children; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE)
+    for (ApmXmlNode *n = root->children; n; n = n->next) {
+        if (n->type != APM_XML_ELEMENT)
             continue;
         if (apm_xml_is(n, "name")) {
             g_free(def->name); /* a repeated element: the last one counts */
@@ -342,7 +340,7 @@ apm_nodedev_def_parse(const char *xml, gsize length, GError **error)
             g_free(def->parent); /* a repeated element: the last one counts */
             def->parent = apm_xml_node_text(n);
         } else if (apm_xml_is(n, "driver")) {
-            for (xmlNode *d = n->children; d; d = d->next) {
+            for (ApmXmlNode *d = n->children; d; d = d->next) {
                 if (apm_xml_is(d, "name")) {
                     g_free(def->driver);
                     def->driver = apm_xml_node_text(d);

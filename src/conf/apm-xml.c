@@ -2,16 +2,156 @@
 #include "config.h"
 #include "apm-xml.h"
 
-#include "apm-libxml.h"
+#include <string.h>
 
 #include "apm-error.h"
 #include "apm-i18n.h"
 
-xmlDoc *
+struct _ApmXmlDoc {
+    ApmXmlNode *root;
+};
+
+#define MAX_DEPTH 256 /* libxml2's limit too: deeper documents are refused, not recursed into */
+
+typedef struct {
+    ApmXmlDoc *doc;
+    ApmXmlNode *current; /* the element being read */
+    guint depth;
+    gboolean refused;    /* a DTD or another encoding: said in error, not as "not well-formed" */
+} Reader;
+
+static void
+node_free(ApmXmlNode *node)
+{
+    while (node) {
+        ApmXmlNode *next = node->next;
+
+        node_free(node->children);
+        g_free(node->name);
+        g_strfreev(node->attr_names);
+        g_strfreev(node->attr_values);
+        g_free(node->text);
+        g_free(node);
+        node = next;
+    }
+}
+
+static void
+append_child(ApmXmlNode *parent, ApmXmlNode *child)
+{
+    child->parent = parent;
+    if (parent->last)
+        parent->last->next = child;
+    else
+        parent->children = child;
+    parent->last = child;
+}
+
+static void
+on_start(GMarkupParseContext *context, const char *name, const char **attr_names, const char **attr_values,
+         gpointer data, GError **error)
+{
+    Reader *r = data;
+    ApmXmlNode *n;
+
+    for (guint i = 0; attr_names[i]; i++)
+        for (guint k = 0; k < i; k++)
+            if (g_str_equal(attr_names[i], attr_names[k])) {
+                g_set_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                            _("attribute '%s' of <%s> is given twice"), attr_names[i], name);
+                return;
+            }
+    if (++r->depth > MAX_DEPTH) {
+        g_set_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT, _("more than %u levels of elements"),
+                    MAX_DEPTH);
+        return;
+    }
+    n = g_new0(ApmXmlNode, 1);
+    n->type = APM_XML_ELEMENT;
+    n->name = g_strdup(name);
+    n->attr_names = g_strdupv((char **) attr_names);
+    n->attr_values = g_strdupv((char **) attr_values);
+    if (r->current) {
+        append_child(r->current, n);
+    } else if (!r->doc->root) {
+        r->doc->root = n;
+    } else {
+        node_free(n);
+        g_set_error_literal(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                            _("a second element after the root element"));
+        return;
+    }
+    r->current = n;
+}
+
+static void
+on_end(GMarkupParseContext *context, const char *name, gpointer data, GError **error)
+{
+    Reader *r = data;
+
+    r->depth--;
+    r->current = r->current ? r->current->parent : NULL;
+}
+
+static void
+on_text(GMarkupParseContext *context, const char *text, gsize len, gpointer data, GError **error)
+{
+    Reader *r = data;
+    ApmXmlNode *n;
+
+    if (!r->current || !len)
+        return; /* whitespace around the root element */
+    if (r->current->last && r->current->last->type == APM_XML_TEXT) {
+        char *joined = g_strdup_printf("%s%.*s", r->current->last->text, (int) len, text);
+
+        g_free(r->current->last->text);
+        r->current->last->text = joined;
+        return;
+    }
+    n = g_new0(ApmXmlNode, 1);
+    n->type = APM_XML_TEXT;
+    n->text = g_strndup(text, len);
+    append_child(r->current, n);
+}
+
+/* Comments and processing instructions pass; a DTD, or a declaration of another encoding than UTF-8, does not */
+static void
+on_passthrough(GMarkupParseContext *context, const char *text, gsize len, gpointer data, GError **error)
+{
+    Reader *r = data;
+    g_autofree char *head = g_strndup(text, MIN(len, (gsize) 4096));
+
+    if (g_str_has_prefix(head, "<!DOCTYPE") || g_str_has_prefix(head, "<!ENTITY")) {
+        r->refused = TRUE;
+        g_set_error_literal(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT, "DTD");
+        return;
+    }
+    if (g_str_has_prefix(head, "<?xml ") || g_str_has_prefix(head, "<?xml\t")) {
+        const char *enc = strstr(head, "encoding");
+
+        if (enc) {
+            const char *q = enc + strlen("encoding");
+
+            while (*q == ' ' || *q == '=' || *q == '\t')
+                q++;
+            if ((*q == '"' || *q == '\'') && g_ascii_strncasecmp(q + 1, "UTF-8", 5) != 0 &&
+                g_ascii_strncasecmp(q + 1, "UTF8", 4) != 0) {
+                r->refused = TRUE;
+                g_set_error_literal(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT, "encoding");
+            }
+        }
+    }
+}
+
+static const GMarkupParser parser = { on_start, on_end, on_text, on_passthrough, NULL };
+
+ApmXmlDoc *
 apm_xml_read(const char *xml, gsize length, gsize max_length, const char *what, GError **error)
 {
-    const ApmLibxml *x;
-    xmlDoc *doc;
+    g_autoptr(GError) local = NULL;
+    GMarkupParseContext *context;
+    Reader r = { NULL, NULL, FALSE };
+    gboolean ok;
 
     if (length == 0 || !xml || !*xml) {
         g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The %s is empty"), what);
@@ -22,62 +162,82 @@ apm_xml_read(const char *xml, gsize length, gsize max_length, const char *what, 
                     (unsigned long) length, (unsigned long) max_length);
         return NULL;
     }
-    if (!(x = apm_libxml_load(error)))
+    r.doc = g_new0(ApmXmlDoc, 1);
+    context = g_markup_parse_context_new(&parser, G_MARKUP_TREAT_CDATA_AS_TEXT | G_MARKUP_PREFIX_ERROR_POSITION,
+                                         &r, NULL);
+    ok = g_markup_parse_context_parse(context, xml, (gssize) length, &local) &&
+         g_markup_parse_context_end_parse(context, &local);
+    g_markup_parse_context_free(context);
+    if (ok && !r.doc->root) {
+        ok = FALSE;
+        g_set_error_literal(&local, G_MARKUP_ERROR, G_MARKUP_ERROR_EMPTY, _("there is no element"));
+    }
+    if (!ok) {
+        apm_xml_free(r.doc);
+        if (r.refused && g_str_has_suffix(local->message, "encoding"))
+            g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                        _("The %s declares an encoding other than UTF-8; apmatrix reads UTF-8 only"), what);
+        else if (r.refused)
+            g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The %s may not carry a DTD or entities"), what);
+        else
+            g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The %s is not well-formed XML: %s"), what,
+                        local->message);
         return NULL;
-    doc = x->ReadMemory(xml, (int) length, "input.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc) {
-        const xmlError *e = x->GetLastError();
-        g_autofree char *why = g_strstrip(g_strdup(e && e->message ? e->message : _("unknown error")));
+    }
+    return r.doc;
+}
 
-        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The %s is not well-formed XML: %s"), what, why);
-        return NULL;
+static void
+append_text(GString *out, const ApmXmlNode *node)
+{
+    for (const ApmXmlNode *n = node; n; n = n->next) {
+        if (n->type == APM_XML_TEXT)
+            g_string_append(out, n->text);
+        else
+            append_text(out, n->children);
     }
-    if (doc->intSubset || doc->extSubset) {
-        x->FreeDoc(doc);
-        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The %s may not carry a DTD or entities"), what);
-        return NULL;
-    }
-    return doc;
 }
 
 char *
-apm_xml_node_text(xmlNode *node)
+apm_xml_node_text(ApmXmlNode *node)
 {
-    xmlChar *content = apm_libxml()->NodeGetContent(node);
-    char *text = g_strstrip(g_strdup((const char *) content));
+    GString *out = g_string_new(NULL);
 
-    (*apm_libxml()->Free)(content);
-    return text;
+    if (node->type == APM_XML_TEXT)
+        g_string_append(out, node->text);
+    else
+        append_text(out, node->children);
+    return g_strstrip(g_string_free(out, FALSE));
 }
 
 char *
-apm_xml_prop(xmlNode *node, const char *name)
+apm_xml_prop(ApmXmlNode *node, const char *name)
 {
-    xmlChar *value = apm_libxml()->GetProp(node, (const xmlChar *) name);
-    char *text = value ? g_strdup((const char *) value) : NULL;
-
-    if (value)
-        (*apm_libxml()->Free)(value);
-    return text;
+    for (guint i = 0; node->attr_names && node->attr_names[i]; i++)
+        if (g_str_equal(node->attr_names[i], name))
+            return g_strdup(node->attr_values[i]);
+    return NULL;
 }
 
 gboolean
-apm_xml_is(xmlNode *node, const char *name)
+apm_xml_is(ApmXmlNode *node, const char *name)
 {
-    return node->type == XML_ELEMENT_NODE && apm_libxml()->StrEqual(node->name, (const xmlChar *) name);
+    return node->type == APM_XML_ELEMENT && g_str_equal(node->name, name);
 }
 
-xmlNode *
-apm_xml_root(xmlDoc *doc)
+ApmXmlNode *
+apm_xml_root(ApmXmlDoc *doc)
 {
-    return apm_libxml()->DocGetRootElement(doc);
+    return doc->root;
 }
 
 void
-apm_xml_free(xmlDoc *doc)
+apm_xml_free(ApmXmlDoc *doc)
 {
-    if (doc)
-        apm_libxml()->FreeDoc(doc);
+    if (!doc)
+        return;
+    node_free(doc->root);
+    g_free(doc);
 }
 
 void

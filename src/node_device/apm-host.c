@@ -5,11 +5,10 @@
 #include <errno.h>
 #include <string.h>
 
-
 #include "apm-error.h"
+#include "apm-hostdev.h"
 #include "apm-i18n.h"
 #include "apm-kstrto.h"
-#include "apm-libxml.h"
 #include "apm-sysfs.h"
 
 typedef struct {
@@ -362,55 +361,31 @@ read_persistent_masks(Reader *r)
     r->host->persistent_masks_from = g_strdup(rules_path);
 }
 
-/* libvirt's status file of a running guest (/run/libvirt/qemu/NAME.xml): its name and the mdevs it uses */
+/* libvirt's status file of a running guest (/run/libvirt/qemu/NAME.xml): its name and the mdev it uses */
 static void
 read_guest_status(ApmHost *host, const char *file)
 {
     g_autofree char *path = g_strconcat("/run/libvirt/qemu/", file, NULL);
     g_autofree char *text = NULL;
+    g_autoptr(ApmDomainInfo) info = NULL;
     gsize length = 0;
-    const ApmLibxml *x = NULL;
-    xmlDocPtr doc;
-    xmlXPathContextPtr ctx;
-    xmlXPathObjectPtr name = NULL, uuids = NULL;
 
-    if (!apm_sysfs_read(host->root, path, &text, &length, NULL) || length > 16 * 1024 * 1024)
+    if (!apm_sysfs_read(host->root, path, &text, &length, NULL) || length > APM_DOMAIN_XML_MAX)
         return;
     host->files_read++;
-    if (!(x = apm_libxml_load(NULL))) {
-        g_ptr_array_add(host->problems, g_strdup_printf(_("%s cannot be read without libxml2"), path));
+    /* a file libvirt is writing, or not a guest of the AP matrix: no guest to name */
+    if (!(info = apm_domain_info_parse(text, length, NULL)))
         return;
-    }
-    doc = x->ReadMemory(text, (int) length, file, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc)
-        return;
-    ctx = x->XPathNewContext(doc);
-    if (ctx) {
-        name = x->XPathEvalExpression((const xmlChar *) "string(/domstatus/domain/name)", ctx);
-        uuids = x->XPathEvalExpression(
-            (const xmlChar *) "/domstatus/domain/devices/hostdev[@type='mdev']/source/address/@uuid", ctx);
-    }
-    if (name && name->stringval && *name->stringval && uuids && uuids->nodesetval) {
-        for (int i = 0; i < uuids->nodesetval->nodeNr; i++) {
-            xmlChar *value = x->NodeGetContent(uuids->nodesetval->nodeTab[i]);
-            ApmUuid uuid;
+    for (guint i = 0; i < info->hostdevs->len; i++) {
+        const ApmHostdev *h = g_ptr_array_index(info->hostdevs, i);
 
-            if (value && apm_uuid_parse((const char *) value, &uuid)) {
-                for (guint k = 0; k < host->mdevs->len; k++) {
-                    ApmMdevInfo *m = g_ptr_array_index(host->mdevs, k);
+        for (guint k = 0; k < host->mdevs->len; k++) {
+            ApmMdevInfo *m = g_ptr_array_index(host->mdevs, k);
 
-                    if (apm_uuid_equal(&m->uuid, &uuid) && !m->guest)
-                        m->guest = g_strdup((const char *) name->stringval);
-                }
-            }
-            if (value)
-                (*x->Free)(value);
+            if (apm_uuid_equal(&m->uuid, &h->uuid) && !m->guest)
+                m->guest = g_strdup(info->name);
         }
     }
-    x->XPathFreeObject(name);
-    x->XPathFreeObject(uuids);
-    x->XPathFreeContext(ctx);
-    x->FreeDoc(doc);
 }
 
 static void
