@@ -64,6 +64,8 @@ session_begin(Session *s, const char *root, const ApmExecOptions *options, GErro
         session_end(s);
         return FALSE;
     }
+    /* the plans are made from this snapshot: the executor writes through its folders and reads back into it */
+    s->options.snapshot = s->host;
     return TRUE;
 }
 
@@ -73,6 +75,7 @@ session_end(Session *s)
     if (s->lock)
         apm_lockfile_release(s->lock, NULL);
     s->lock = NULL;
+    s->options.snapshot = NULL;
     g_clear_pointer(&s->host, apm_host_free);
 }
 
