@@ -251,6 +251,10 @@ test_xml_reader(void)
             { "   \n ", "not well-formed" },
             { "<!-- nothing else -->", "not well-formed" },
         };
+        g_autoptr(GError) nul = NULL;
+
+        g_assert_null(apm_xml_read("<a>\0</a>", 8, 4096, "test document", &nul));
+        g_assert_nonnull(strstr(nul->message, "contains a NUL byte"));
 
         for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
             g_autoptr(GError) e = NULL;

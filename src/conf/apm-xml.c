@@ -2,6 +2,7 @@
 #include "config.h"
 #include "apm-xml.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "apm-error.h"
@@ -13,12 +14,36 @@ struct _ApmXmlDoc {
 
 #define MAX_DEPTH 256 /* libxml2's limit too: deeper documents are refused, not recursed into */
 
+/* The callbacks never set GLib's error (found by fuzz-nodedev: after an error from a passthrough callback inside
+ * an element, GLib's parser goes on and sets its own error over it): they note why the document is refused, stop
+ * building, and the reader says why once the parser is done. */
+typedef enum {
+    REFUSED_NOT,
+    REFUSED_DTD,
+    REFUSED_ENCODING,
+    REFUSED_OTHER, /* why says it */
+} Refused;
+
 typedef struct {
     ApmXmlDoc *doc;
     ApmXmlNode *current; /* the element being read */
     guint depth;
-    gboolean refused;    /* a DTD or another encoding: said in error, not as "not well-formed" */
+    Refused refused;
+    char *why;
 } Reader;
+
+static void G_GNUC_PRINTF(2, 3)
+refuse(Reader *r, const char *format, ...)
+{
+    va_list ap;
+
+    if (r->refused)
+        return;
+    r->refused = REFUSED_OTHER;
+    va_start(ap, format);
+    r->why = g_strdup_vprintf(format, ap);
+    va_end(ap);
+}
 
 static void
 node_free(ApmXmlNode *node)
@@ -54,16 +79,17 @@ on_start(GMarkupParseContext *context, const char *name, const char **attr_names
     Reader *r = data;
     ApmXmlNode *n;
 
+    r->depth++;
+    if (r->refused)
+        return;
     for (guint i = 0; attr_names[i]; i++)
         for (guint k = 0; k < i; k++)
             if (g_str_equal(attr_names[i], attr_names[k])) {
-                g_set_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
-                            _("attribute '%s' of <%s> is given twice"), attr_names[i], name);
+                refuse(r, _("attribute '%s' of <%s> is given twice"), attr_names[i], name);
                 return;
             }
-    if (++r->depth > MAX_DEPTH) {
-        g_set_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT, _("more than %u levels of elements"),
-                    MAX_DEPTH);
+    if (r->depth > MAX_DEPTH) {
+        refuse(r, _("more than %u levels of elements"), MAX_DEPTH);
         return;
     }
     n = g_new0(ApmXmlNode, 1);
@@ -77,8 +103,7 @@ on_start(GMarkupParseContext *context, const char *name, const char **attr_names
         r->doc->root = n;
     } else {
         node_free(n);
-        g_set_error_literal(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
-                            _("a second element after the root element"));
+        refuse(r, "%s", _("a second element after the root element"));
         return;
     }
     r->current = n;
@@ -90,6 +115,8 @@ on_end(GMarkupParseContext *context, const char *name, gpointer data, GError **e
     Reader *r = data;
 
     r->depth--;
+    if (r->refused)
+        return;
     r->current = r->current ? r->current->parent : NULL;
 }
 
@@ -99,7 +126,7 @@ on_text(GMarkupParseContext *context, const char *text, gsize len, gpointer data
     Reader *r = data;
     ApmXmlNode *n;
 
-    if (!r->current || !len)
+    if (r->refused || !r->current || !len)
         return; /* whitespace around the root element */
     if (r->current->last && r->current->last->type == APM_XML_TEXT) {
         char *joined = g_strdup_printf("%s%.*s", r->current->last->text, (int) len, text);
@@ -121,9 +148,10 @@ on_passthrough(GMarkupParseContext *context, const char *text, gsize len, gpoint
     Reader *r = data;
     g_autofree char *head = g_strndup(text, MIN(len, (gsize) 4096));
 
+    if (r->refused)
+        return;
     if (g_str_has_prefix(head, "<!DOCTYPE") || g_str_has_prefix(head, "<!ENTITY")) {
-        r->refused = TRUE;
-        g_set_error_literal(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT, "DTD");
+        r->refused = REFUSED_DTD;
         return;
     }
     if (g_str_has_prefix(head, "<?xml ") || g_str_has_prefix(head, "<?xml\t")) {
@@ -135,10 +163,8 @@ on_passthrough(GMarkupParseContext *context, const char *text, gsize len, gpoint
             while (*q == ' ' || *q == '=' || *q == '\t')
                 q++;
             if ((*q == '"' || *q == '\'') && g_ascii_strncasecmp(q + 1, "UTF-8", 5) != 0 &&
-                g_ascii_strncasecmp(q + 1, "UTF8", 4) != 0) {
-                r->refused = TRUE;
-                g_set_error_literal(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT, "encoding");
-            }
+                g_ascii_strncasecmp(q + 1, "UTF8", 4) != 0)
+                r->refused = REFUSED_ENCODING;
         }
     }
 }
@@ -150,7 +176,7 @@ apm_xml_read(const char *xml, gsize length, gsize max_length, const char *what, 
 {
     g_autoptr(GError) local = NULL;
     GMarkupParseContext *context;
-    Reader r = { NULL, NULL, FALSE };
+    Reader r = { NULL, NULL, 0, REFUSED_NOT, NULL };
     gboolean ok;
 
     if (length == 0 || !xml || !*xml) {
@@ -162,26 +188,44 @@ apm_xml_read(const char *xml, gsize length, gsize max_length, const char *what, 
                     (unsigned long) length, (unsigned long) max_length);
         return NULL;
     }
+    if (memchr(xml, '\0', length)) {
+        /* XML has no NUL character, and GLib's parser would read past one as if it were text */
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The %s is not well-formed XML: it contains a NUL byte"),
+                    what);
+        return NULL;
+    }
+    if (!g_utf8_validate_len(xml, length, NULL)) {
+        /* checked first, found by fuzz-nodedev: GLib's parser, finding bad UTF-8 in a comment or declaration,
+         * goes on after its error and sets a second one over it */
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The %s is not well-formed XML: it is not UTF-8 text"),
+                    what);
+        return NULL;
+    }
     r.doc = g_new0(ApmXmlDoc, 1);
     context = g_markup_parse_context_new(&parser, G_MARKUP_TREAT_CDATA_AS_TEXT | G_MARKUP_PREFIX_ERROR_POSITION,
                                          &r, NULL);
-    ok = g_markup_parse_context_parse(context, xml, (gssize) length, &local) &&
-         g_markup_parse_context_end_parse(context, &local);
+    /* found by fuzz-domain: GLib can return TRUE from a parse whose callback set an error (a processing
+     * instruction in an element name), so the error is looked at, not only the result */
+    ok = g_markup_parse_context_parse(context, xml, (gssize) length, &local) && !local;
+    if (ok)
+        ok = g_markup_parse_context_end_parse(context, &local) && !local;
     g_markup_parse_context_free(context);
     if (ok && !r.doc->root) {
         ok = FALSE;
         g_set_error_literal(&local, G_MARKUP_ERROR, G_MARKUP_ERROR_EMPTY, _("there is no element"));
     }
-    if (!ok) {
+    if (!ok || r.refused) {
+        g_autofree char *why = g_steal_pointer(&r.why);
+
         apm_xml_free(r.doc);
-        if (r.refused && g_str_has_suffix(local->message, "encoding"))
+        if (r.refused == REFUSED_ENCODING)
             g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
                         _("The %s declares an encoding other than UTF-8; apmatrix reads UTF-8 only"), what);
-        else if (r.refused)
+        else if (r.refused == REFUSED_DTD)
             g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The %s may not carry a DTD or entities"), what);
         else
             g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The %s is not well-formed XML: %s"), what,
-                        local->message);
+                        why ? why : local->message);
         return NULL;
     }
     return r.doc;

@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <stdint.h>
+
+#include "fuzz-glib.h"
 #include <string.h>
 
 #include "apm-hostdev.h"

@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "fuzz-glib.h"
+
 #include "apm-json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "fuzz-glib.h"
+
 #include "apm-apqn.h"
 #include "apm-kstrto.h"
 #include "apm-mask.h"

@@ -3,6 +3,8 @@
 
 #include <stdint.h>
 
+#include "fuzz-glib.h"
+
 #include "apm-mdevctl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # run-fuzzer.sh FUZZER SECONDS SEED...: runs a libFuzzer target for a bounded time from seed files, as one TAP
-# test; any crash, leak or failed assertion fails it.
+# test; any crash, leak, failed assertion or GLib warning (fuzz-glib.h makes them abort) fails it.
 set -u
 fuzzer=$1; seconds=$2; shift 2
 corpus=$(mktemp -d)
