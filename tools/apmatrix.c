@@ -256,7 +256,8 @@ cmd_list(Globals *g, int argc, char **argv)
     }
     /* a list names devices: which exist is all it needs to read, and only of the kinds it lists */
     host = apm_host_read_nodedevs(g->root, APM_HOST_READ_NAMES, !caps || (caps & (APM_CAP_AP_CARD | APM_CAP_AP_QUEUE)),
-                                  FALSE, !caps || (caps & APM_CAP_MDEV), NULL, &error);
+                                  !caps || (caps & (APM_CAP_AP_MATRIX | APM_CAP_MDEV_TYPES)),
+                                  !caps || (caps & APM_CAP_MDEV), NULL, &error);
     if (!host)
         return report_error(g, error, NULL);
     if (g->json) {

@@ -416,8 +416,9 @@ apm_host_read_with_progress(const char *root, ApmProgress *progress, GError **er
     return apm_host_read_detail(root, APM_HOST_READ_FULL, progress, error);
 }
 
-/* Which cards and queues exist, from the bus's one folder of device links (no card folder is listed) */
-static void
+/* Which cards and queues exist, from the bus's one folder of device links (no card folder is listed); FALSE
+ * when there is no such folder (no AP bus) */
+static gboolean
 read_device_names(Reader *r)
 {
     g_autoptr(GPtrArray) names = apm_sysfs_list(r->host->root, "/sys/bus/ap/devices", NULL);
@@ -441,6 +442,7 @@ read_device_names(Reader *r)
             r->host->queue_index[apm_apqn_index(apqn)] = q;
         }
     }
+    return names != NULL;
 }
 
 /* Cards and their queues, at the snapshot's detail */
@@ -450,7 +452,7 @@ read_devices(Reader *r, ApmProgress *progress)
     g_autoptr(GPtrArray) cards = NULL;
 
     if (r->host->detail == APM_HOST_READ_NAMES) {
-        read_device_names(r);
+        r->host->ap_bus = read_device_names(r);
         return;
     }
     cards = apm_sysfs_list(r->host->root, "/sys/devices/ap", NULL);
@@ -529,10 +531,16 @@ apm_host_read_nodedevs(const char *root, ApmHostRead detail, gboolean devices, g
     r.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     host->bus_features = g_new0(char *, 1);
     host->matrix_features = g_new0(char *, 1);
-    host->ap_bus = apm_sysfs_exists(host->root, "/sys/bus/ap");
-    if (host->ap_bus && devices)
-        read_devices(&r, progress);
-    host->matrix_present = apm_sysfs_exists(host->root, "/sys/devices/vfio_ap/matrix");
+    if (devices && detail == APM_HOST_READ_NAMES) {
+        read_devices(&r, progress); /* the listing says whether there is an AP bus: one lookup fewer */
+    } else {
+        host->ap_bus = apm_sysfs_exists(host->root, "/sys/bus/ap");
+        if (host->ap_bus && devices)
+            read_devices(&r, progress);
+    }
+    /* whether the matrix device exists, only when its node device or the mdevs are asked for */
+    if (matrix || mdevs)
+        host->matrix_present = apm_sysfs_exists(host->root, "/sys/devices/vfio_ap/matrix");
     if (host->matrix_present && matrix && detail == APM_HOST_READ_DRIVERS)
         read_uint(&r, "/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/available_instances",
                   &host->available_instances);

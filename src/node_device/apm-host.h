@@ -94,7 +94,8 @@ ApmHost *apm_host_read_with_progress(const char *root, ApmProgress *progress, GE
 ApmHost *apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress, GError **error);
 /* Only what node devices show, at detail APM_HOST_READ_NAMES (a list of names) or APM_HOST_READ_DRIVERS (their
  * XML): the cards and queues (devices), how many more mdevs the matrix device allows (matrix, with drivers), and
- * the active mdevs with the definitions (mdevs); whether the matrix device exists is always read. Nothing else
+ * the active mdevs with the definitions (mdevs); whether the matrix device exists is read for matrix or mdevs
+ * (matrix_present stays FALSE otherwise). Nothing else
  * is: no bus attributes, masks, persistent masks or guests (their fields are empty), which on a small host are
  * most of the files a full snapshot reads. */
 ApmHost *apm_host_read_nodedevs(const char *root, ApmHostRead detail, gboolean devices, gboolean matrix,
