@@ -255,9 +255,7 @@ cmd_list(Globals *g, int argc, char **argv)
         }
     }
     /* a list names devices: which exist is all it needs to read, and only of the kinds it lists */
-    host = apm_host_read_nodedevs(g->root, APM_HOST_READ_NAMES, !caps || (caps & (APM_CAP_AP_CARD | APM_CAP_AP_QUEUE)),
-                                  !caps || (caps & (APM_CAP_AP_MATRIX | APM_CAP_MDEV_TYPES)),
-                                  !caps || (caps & APM_CAP_MDEV), NULL, &error);
+    host = apm_devices_read_host(g->root, APM_HOST_READ_NAMES, caps, NULL, &error);
     if (!host)
         return report_error(g, error, NULL);
     if (g->json) {
@@ -341,10 +339,7 @@ dump_all(Globals *g, int argc, char **argv)
         g_autoptr(ApmProgress) progress = apm_progress_new(_("Reading the AP host"));
         g_autoptr(GError) error = NULL;
 
-        host = apm_host_read_nodedevs(g->root, APM_HOST_READ_DRIVERS,
-                                      !caps || (caps & (APM_CAP_AP_CARD | APM_CAP_AP_QUEUE)),
-                                      !caps || (caps & (APM_CAP_AP_MATRIX | APM_CAP_MDEV_TYPES)),
-                                      !caps || (caps & APM_CAP_MDEV), progress, &error);
+        host = apm_devices_read_host(g->root, APM_HOST_READ_DRIVERS, caps, progress, &error);
         if (!host)
             return report_error(g, error, NULL);
     }

@@ -177,6 +177,17 @@ collect(const ApmHost *host, ApmCapFlags caps, ApmListState state, gboolean name
     return out;
 }
 
+ApmHost *
+apm_devices_read_host(const char *root, ApmHostRead detail, ApmCapFlags caps, ApmProgress *progress,
+                      GError **error)
+{
+    if (!caps)
+        caps = APM_CAP_AP_CARD | APM_CAP_AP_QUEUE | APM_CAP_AP_MATRIX | APM_CAP_MDEV;
+    return apm_host_read_nodedevs(root, detail, (caps & (APM_CAP_AP_CARD | APM_CAP_AP_QUEUE)) != 0,
+                                  (caps & (APM_CAP_AP_MATRIX | APM_CAP_MDEV_TYPES)) != 0, (caps & APM_CAP_MDEV) != 0,
+                                  progress, error);
+}
+
 GPtrArray *
 apm_devices_list(const ApmHost *host, ApmCapFlags caps, ApmListState state)
 {

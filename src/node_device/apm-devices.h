@@ -25,6 +25,10 @@ typedef enum {
 ApmCapFlags apm_cap_from_name(const char *name);
 
 /* The devices, in libvirt's order of names (sorted), as ApmNodeDevDef. caps 0 means all. */
+/* Reads what the devices of caps (0: all) show at detail (APM_HOST_READ_NAMES for a list, APM_HOST_READ_DRIVERS
+ * for their XML) and nothing else: apm_host_read_nodedevs with the parts those kinds need. */
+ApmHost *apm_devices_read_host(const char *root, ApmHostRead detail, ApmCapFlags caps, ApmProgress *progress,
+                               GError **error);
 GPtrArray *apm_devices_list(const ApmHost *host, ApmCapFlags caps, ApmListState state);
 /* The same devices' names only (strings), sorted alike. */
 GPtrArray *apm_devices_list_names(const ApmHost *host, ApmCapFlags caps, ApmListState state);

@@ -647,6 +647,14 @@ apm_host_queue(const ApmHost *host, ApmApqn apqn)
     return *slot;
 }
 
+/* Empties the queue index, so that queues are read again (on demand) when asked for */
+static void
+forget_queues(ApmHost *host)
+{
+    memset(host->queue_index, 0, 256 * 256 * sizeof(*host->queue_index));
+    g_ptr_array_set_size(host->queues_on_demand, 0);
+}
+
 void
 apm_host_load_queues(ApmHost *host)
 {
@@ -654,8 +662,7 @@ apm_host_load_queues(ApmHost *host)
 
     if (host->detail != APM_HOST_READ_ON_DEMAND)
         return;
-    memset(host->queue_index, 0, 256 * 256 * sizeof(*host->queue_index));
-    g_ptr_array_set_size(host->queues_on_demand, 0);
+    forget_queues(host);
     host->detail = APM_HOST_READ_FULL;
     read_devices(&r, NULL);
 }
@@ -751,8 +758,7 @@ apm_host_refresh_mdev(ApmHost *host, const ApmUuid *uuid)
     g_autofree char *dev = g_strconcat("/sys/devices/vfio_ap/matrix/", apm_uuid_format(uuid, name), NULL);
 
     g_return_if_fail(host->detail == APM_HOST_READ_ON_DEMAND);
-    memset(host->queue_index, 0, 256 * 256 * sizeof(*host->queue_index));
-    g_ptr_array_set_size(host->queues_on_demand, 0);
+    forget_queues(host);
     for (guint i = 0; i < host->mdevs->len; i++) {
         ApmMdevInfo *m = g_ptr_array_index(host->mdevs, i);
 
@@ -773,8 +779,7 @@ apm_host_refresh_mdevs(ApmHost *host)
 
     g_return_if_fail(host->detail == APM_HOST_READ_ON_DEMAND);
     /* the queues' vfio_ap status follows the mdevs: those read on demand are read again when asked for */
-    memset(host->queue_index, 0, 256 * 256 * sizeof(*host->queue_index));
-    g_ptr_array_set_size(host->queues_on_demand, 0);
+    forget_queues(host);
     g_ptr_array_set_size(host->mdevs, 0);
     /* the host configuration and the masks decide what a guest gets: they may have changed too */
     if (host->ap_bus) {

@@ -30,6 +30,14 @@ struct ApmQmp {
 };
 
 static void
+set_closed(ApmQmp *qmp, const char *why)
+{
+    qmp->closed = TRUE;
+    g_free(qmp->closed_why);
+    qmp->closed_why = g_strdup(why);
+}
+
+static void
 on_message(ApmQmp *qmp, ApmJsonNode *node)
 {
     ApmJsonObject *o = apm_json_node_get_object(node);
@@ -70,9 +78,7 @@ on_line(ApmQmp *qmp, const char *line)
     if (apm_json_parser_load_from_data(parser, line, -1, NULL) && APM_JSON_NODE_HOLDS_OBJECT(apm_json_parser_get_root(parser))) {
         on_message(qmp, apm_json_parser_steal_root(parser));
     } else if (!qmp->greeted) {
-        qmp->closed = TRUE;
-        g_free(qmp->closed_why);
-        qmp->closed_why = g_strdup(_("it does not speak QMP"));
+        set_closed(qmp, _("it does not speak QMP"));
     }
 }
 
@@ -92,14 +98,6 @@ take_lines(ApmQmp *qmp)
         start = i + 1;
     }
     g_string_erase(qmp->in, 0, (gssize) start);
-}
-
-static void
-set_closed(ApmQmp *qmp, const char *why)
-{
-    qmp->closed = TRUE;
-    g_free(qmp->closed_why);
-    qmp->closed_why = g_strdup(why);
 }
 
 typedef gboolean (*Done)(ApmQmp *qmp, gpointer data);

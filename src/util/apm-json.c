@@ -51,17 +51,21 @@ apm_json_node_new(ApmJsonKind kind)
     return n;
 }
 
+/* A string node that takes value */
+static ApmJsonNode *
+string_node(char *value)
+{
+    ApmJsonNode *n = apm_json_node_new(APM_JSON_NODE_NULL);
+
+    n->kind = APM_JSON_NODE_STRING;
+    n->v.s = value;
+    return n;
+}
+
 ApmJsonNode *
 apm_json_node_new_string(const char *value)
 {
-    ApmJsonNode *n;
-
-    if (!value)
-        return apm_json_node_new(APM_JSON_NODE_NULL);
-    n = apm_json_node_new(APM_JSON_NODE_NULL);
-    n->kind = APM_JSON_NODE_STRING;
-    n->v.s = g_strdup(value);
-    return n;
+    return value ? string_node(g_strdup(value)) : apm_json_node_new(APM_JSON_NODE_NULL);
 }
 
 ApmJsonNode *
@@ -834,14 +838,8 @@ read_value(Reader *r, guint depth)
         return read_container(r, depth);
     case '"': {
         char *s = read_string(r);
-        ApmJsonNode *n;
 
-        if (!s)
-            return NULL;
-        n = apm_json_node_new(APM_JSON_NODE_NULL);
-        n->kind = APM_JSON_NODE_STRING;
-        n->v.s = s;
-        return n;
+        return s ? string_node(s) : NULL;
     }
     case 't':
     case 'f':
