@@ -3,6 +3,7 @@
 
 #include "apm-error.h"
 #include "apm-host.h"
+#include "apm-sysfs.h"
 #include "apm-test.h"
 #include "apsim-harness.h"
 
@@ -94,6 +95,121 @@ test_host_without_ap(void)
     apm_test_tmpdir_free(root);
 }
 
+/* The requests apsim served since the last call (fs-stats reset): opens and reads */
+static void
+fs_requests(Sim *sim, guint *opens, guint *reads)
+{
+    g_autofree char *json = sim_ctl_out(sim, "fs-stats reset");
+    const char *o = strstr(json, "\"open\": "), *r = strstr(json, "\"read\": ");
+
+    g_assert_nonnull(o);
+    g_assert_nonnull(r);
+    *opens = (guint) atoi(o + 8);
+    *reads = (guint) atoi(r + 8);
+}
+
+/* Attributes read through ApmSysfsDirs stay open for the process and are read again from offset 0: a read costs no
+ * open, shows the value of now, and a file whose mdev went away is opened afresh, never read stale */
+static void
+test_attributes_kept_open(void)
+{
+    Sim *sim = sim_start("tiny");
+    g_autofree char *mdev = g_strconcat("/sys/devices/vfio_ap/matrix/", U1, NULL);
+    g_autofree char *before = NULL, *after = NULL, *config = NULL, *gone = NULL, *again = NULL;
+    g_autoptr(GError) error = NULL;
+    guint opens, reads;
+
+    {
+        g_autoptr(ApmSysfsDirs) dirs = apm_sysfs_dirs_new(sim->root);
+
+        before = apm_sysfs_dirs_read_line(dirs, "/sys/bus/ap", "aqmask", &error);
+        g_assert_no_error(error);
+    }
+    g_assert_cmpint(sim_write(sim, "bus/ap/aqmask", "-1"), ==, 0);
+    fs_requests(sim, &opens, &reads);
+    {
+        /* another reader (another snapshot) of the same process: the kept file, read again */
+        g_autoptr(ApmSysfsDirs) dirs = apm_sysfs_dirs_new(sim->root);
+
+        after = apm_sysfs_dirs_read_line(dirs, "/sys/bus/ap", "aqmask", &error);
+        g_assert_no_error(error);
+    }
+    fs_requests(sim, &opens, &reads);
+    g_assert_cmpstr(before, !=, after);
+    {
+        g_autofree char *direct = sim_read(sim, "bus/ap/aqmask");
+
+        g_assert_cmpstr(after, ==, g_strchomp(direct));
+    }
+    g_assert_cmpuint(opens, ==, 0);
+    g_assert_cmpuint(reads, ==, 1);
+
+    /* an mdev removed and made again with the same UUID: its kept file answers ENODEV, the new one is read */
+    g_assert_cmpint(sim_write(sim, "bus/ap/apmask", "-0,-1"), ==, 0);
+    g_assert_cmpint(sim_write(sim, "bus/ap/aqmask", "-0"), ==, 0);
+    sim_mdev(sim, U1, "0", "0", NULL);
+    {
+        g_autoptr(ApmSysfsDirs) dirs = apm_sysfs_dirs_new(sim->root);
+
+        config = apm_sysfs_dirs_read_line(dirs, mdev, "guest_matrix", &error);
+        g_assert_no_error(error);
+    }
+    g_assert_cmpstr(config, ==, "00.0000");
+    g_assert_cmpint(sim_write(sim, "devices/vfio_ap/matrix/" U1 "/remove", "1"), ==, 0);
+    {
+        g_autoptr(ApmSysfsDirs) dirs = apm_sysfs_dirs_new(sim->root);
+
+        gone = apm_sysfs_dirs_read_line(dirs, mdev, "guest_matrix", &error);
+        g_assert_null(gone);
+        g_assert_cmpint(apm_error_errno(error), ==, ENOENT);
+        g_clear_error(&error);
+    }
+    sim_mdev(sim, U1, "1", "1", NULL);
+    {
+        g_autoptr(ApmSysfsDirs) dirs = apm_sysfs_dirs_new(sim->root);
+
+        again = apm_sysfs_dirs_read_line(dirs, mdev, "guest_matrix", &error);
+        g_assert_no_error(error);
+    }
+    g_assert_cmpstr(again, ==, "01.0001");
+    sim_stop(sim);
+}
+
+/* A snapshot for a planned change reads the mdevs' assignments only; what their guests get is read when asked */
+static void
+test_guest_matrices_on_demand(void)
+{
+    Sim *sim = sim_start("tiny");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ApmHost) full = NULL, plan = NULL;
+    const ApmMdevInfo *f, *p;
+    ApmUuid u1;
+
+    g_assert_true(apm_uuid_parse(U1, &u1));
+    g_assert_cmpint(sim_write(sim, "bus/ap/apmask", "-0,-1"), ==, 0);
+    g_assert_cmpint(sim_write(sim, "bus/ap/aqmask", "-1"), ==, 0);
+    sim_mdev(sim, U1, "0,1", "1", NULL);
+    full = apm_host_read(sim->root, &error);
+    g_assert_no_error(error);
+    plan = apm_host_read_detail(sim->root, APM_HOST_READ_ON_DEMAND, NULL, &error);
+    g_assert_no_error(error);
+    f = apm_host_mdev(full, &u1);
+    p = apm_host_mdev(plan, &u1);
+    g_assert_true(f->guest_matrix_read);
+    g_assert_cmpuint(apm_matrix_apqn_count(&f->guest_matrix), ==, 2);
+    g_assert_false(p->guest_matrix_read);
+    g_assert_true(apm_matrix_equal(&p->matrix, &f->matrix));
+    apm_host_read_guest_matrices(plan);
+    p = apm_host_mdev(plan, &u1);
+    g_assert_true(p->guest_matrix_read);
+    g_assert_true(apm_mask_equal(&p->guest_matrix.adapters, &f->guest_matrix.adapters));
+    g_assert_true(apm_mask_equal(&p->guest_matrix.domains, &f->guest_matrix.domains));
+    /* a refresh reads it too */
+    apm_host_refresh_mdev(plan, &u1);
+    g_assert_true(apm_host_mdev(plan, &u1)->guest_matrix_read);
+    sim_stop(sim);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -101,5 +217,7 @@ main(int argc, char **argv)
     sim_init();
     g_test_add_func("/host/z16-snapshot-matches-apsim", test_z16_snapshot);
     g_test_add_func("/host/host-without-ap-bus", test_host_without_ap);
+    g_test_add_func("/host/attributes-kept-open-and-read-anew", test_attributes_kept_open);
+    g_test_add_func("/host/guest-matrices-read-when-asked", test_guest_matrices_on_demand);
     return g_test_run();
 }

@@ -117,6 +117,49 @@ test_links(void)
     apm_test_tmpdir_free(root);
 }
 
+/* The reader that keeps folders open: lists through a kept folder, opens a folder below its nearest kept ancestor,
+ * tells an absent folder, and on a plain folder (not sysfs) reads a file replaced by a rename anew */
+static void
+test_dirs(void)
+{
+    char *root = apm_test_tmpdir_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) names = NULL, direct = NULL;
+    g_autofree char *first = NULL, *second = NULL, *deep = NULL, *path = NULL;
+    g_autoptr(ApmSysfsDirs) dirs = NULL;
+
+    apm_test_write_file(root, "sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/name", "x\n");
+    apm_test_write_file(root, "sys/devices/vfio_ap/matrix/features", "guest_matrix\n");
+    apm_test_write_file(root, "sys/devices/vfio_ap/matrix/11111111-1111-4111-8111-111111111111/matrix", "");
+    dirs = apm_sysfs_dirs_new(root);
+    g_assert_true(apm_sysfs_dirs_has_dir(dirs, "/sys/devices/vfio_ap/matrix"));
+    g_assert_false(apm_sysfs_dirs_has_dir(dirs, "/sys/bus/ap"));
+    g_assert_false(apm_sysfs_dirs_has_dir(dirs, "/sys/devices/vfio_ap/matrix/features"));
+    names = apm_sysfs_dirs_list(dirs, "/sys/devices/vfio_ap/matrix", &error);
+    g_assert_no_error(error);
+    direct = apm_sysfs_list(root, "/sys/devices/vfio_ap/matrix", NULL);
+    g_assert_cmpuint(names->len, ==, 3);
+    for (guint i = 0; i < names->len; i++)
+        g_assert_cmpstr(g_ptr_array_index(names, i), ==, g_ptr_array_index(direct, i));
+    g_assert_null(apm_sysfs_dirs_list(dirs, "/sys/bus/ap", &error));
+    g_assert_cmpint(apm_error_errno(error), ==, ENOENT);
+    g_clear_error(&error);
+    /* two folders below the kept matrix folder */
+    deep = apm_sysfs_dirs_read_line(dirs, "/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough",
+                                    "name", &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(deep, ==, "x");
+    first = apm_sysfs_dirs_read_line(dirs, "/sys/devices/vfio_ap/matrix", "features", &error);
+    g_assert_no_error(error);
+    path = g_build_filename(root, "sys/devices/vfio_ap/matrix/features", NULL);
+    g_assert_true(g_file_set_contents(path, "guest_matrix hotplug ap_config\n", -1, NULL));
+    second = apm_sysfs_dirs_read_line(dirs, "/sys/devices/vfio_ap/matrix", "features", &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(first, ==, "guest_matrix");
+    g_assert_cmpstr(second, ==, "guest_matrix hotplug ap_config");
+    apm_test_tmpdir_free(root);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -125,5 +168,6 @@ main(int argc, char **argv)
     g_test_add_func("/sysfs/read-write-list-under-root", test_read_write_list);
     g_test_add_func("/sysfs/errno-of-open-read-write-is-kept", test_errno_is_kept);
     g_test_add_func("/sysfs/read-link-and-its-name", test_links);
+    g_test_add_func("/sysfs/kept-folders-list-nest-and-read-anew", test_dirs);
     return g_test_run();
 }

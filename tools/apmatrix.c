@@ -173,14 +173,14 @@ read_input(const char *path, gsize *length, GError **error)
     ssize_t n;
 
     if (fd < 0) {
-        apm_set_errno_error(error, errno, _("Cannot read %s: %s"), path, g_strerror(errno));
+        apm_set_errno_error(error, errno, _("Cannot read %s"), path);
         return NULL;
     }
     while ((n = read(fd, buf, sizeof(buf))) != 0) {
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            apm_set_errno_error(error, errno, _("Cannot read %s: %s"), path, g_strerror(errno));
+            apm_set_errno_error(error, errno, _("Cannot read %s"), path);
             if (fd != STDIN_FILENO)
                 close(fd);
             return NULL;

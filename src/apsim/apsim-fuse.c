@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fuse.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -20,7 +21,8 @@ struct ApsimFuse {
     struct fuse *fuse;
     char *mountpoint;
     time_t started;
-    GMutex handles_lock; /* a leaf: nothing else is taken under it */
+    pthread_mutex_t handles_lock; /* a leaf: nothing else is taken under it (a pthread mutex, which ThreadSanitizer
+                                   * sees; GLib's futex-based GMutex it does not) */
     GHashTable *handles; /* open files; those the kernel had not released when the loop ended are freed at unmount */
 };
 
@@ -182,9 +184,9 @@ op_open(const char *path, struct fuse_file_info *fi)
         return -EACCES;
     }
     h->content = g_string_new(NULL);
-    g_mutex_lock(&af->handles_lock);
+    pthread_mutex_lock(&af->handles_lock);
     g_hash_table_add(af->handles, h);
-    g_mutex_unlock(&af->handles_lock);
+    pthread_mutex_unlock(&af->handles_lock);
     fi->fh = (uint64_t) (uintptr_t) h;
     fi->direct_io = 1;
     return 0;
@@ -255,9 +257,9 @@ op_release(const char *path, struct fuse_file_info *fi)
     Handle *h = (Handle *) (uintptr_t) fi->fh;
 
     (void) path;
-    g_mutex_lock(&af->handles_lock);
+    pthread_mutex_lock(&af->handles_lock);
     g_hash_table_remove(af->handles, h);
-    g_mutex_unlock(&af->handles_lock);
+    pthread_mutex_unlock(&af->handles_lock);
     handle_free(h);
     return 0;
 }
@@ -302,14 +304,14 @@ apsim_fuse_mount(ApsimHost *host, const char *mountpoint, GError **error)
     af->host = host;
     af->mountpoint = g_strdup(mountpoint);
     af->started = time(NULL);
-    g_mutex_init(&af->handles_lock);
+    pthread_mutex_init(&af->handles_lock, NULL);
     af->handles = g_hash_table_new(g_direct_hash, g_direct_equal);
     af->fuse = fuse_new(&args, &operations, sizeof(operations), af);
     fuse_opt_free_args(&args);
     if (!af->fuse) {
         g_set_error(error, APM_ERROR, APM_ERROR_IO, _("Cannot create the FUSE file system"));
         g_hash_table_unref(af->handles);
-        g_mutex_clear(&af->handles_lock);
+        pthread_mutex_destroy(&af->handles_lock);
         g_free(af->mountpoint);
         g_free(af);
         return NULL;
@@ -320,7 +322,7 @@ apsim_fuse_mount(ApsimHost *host, const char *mountpoint, GError **error)
                     mountpoint);
         fuse_destroy(af->fuse);
         g_hash_table_unref(af->handles);
-        g_mutex_clear(&af->handles_lock);
+        pthread_mutex_destroy(&af->handles_lock);
         g_free(af->mountpoint);
         g_free(af);
         return NULL;
@@ -358,7 +360,7 @@ apsim_fuse_unmount(ApsimFuse *af)
     /* files still open when the loop ended: their release will never come */
     g_hash_table_foreach(af->handles, handle_free_entry, NULL);
     g_hash_table_unref(af->handles);
-    g_mutex_clear(&af->handles_lock);
+    pthread_mutex_destroy(&af->handles_lock);
     g_free(af->mountpoint);
     g_free(af);
 }

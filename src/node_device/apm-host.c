@@ -14,6 +14,7 @@
 typedef struct {
     ApmHost *host;
     GHashTable *seen; /* paths read: a second read of one file is a bug (NULL for a queue read on demand) */
+    gboolean no_guest_matrix; /* the snapshot of a planned change: the mdevs' guest_matrix is read when asked */
 } Reader;
 
 /* queue_index entry of an APQN asked for on demand that has no queue device */
@@ -222,7 +223,7 @@ read_card(Reader *r, const char *name)
     c->chkstop = chkstop && g_str_equal(chkstop, "1");
 queues:
     g_ptr_array_add(r->host->cards, c);
-    entries = apm_sysfs_list(r->host->root, dev, NULL);
+    entries = apm_sysfs_dirs_list(r->host->dirs, dev, NULL);
     for (guint i = 0; entries && i < entries->len; i++) {
         const char *e = g_ptr_array_index(entries, i);
 
@@ -231,17 +232,29 @@ queues:
     }
 }
 
+/* What the guest of an mdev gets (its guest_matrix), from the mdev's folder dev */
+static void
+read_guest_matrix(Reader *r, ApmMdevInfo *m, const char *dev)
+{
+    g_autofree char *path = g_strconcat(dev, "/guest_matrix", NULL);
+    g_autofree char *guest = read_attr(r, path, TRUE);
+    g_autoptr(GError) error = NULL;
+
+    m->guest_matrix_read = TRUE;
+    apm_matrix_clear(&m->guest_matrix);
+    if (guest && !apm_matrix_parse_apqns(guest, &m->guest_matrix, &error))
+        g_ptr_array_add(r->host->problems, g_strdup_printf("%s: %s", dev, error->message));
+}
+
 static ApmMdevInfo *
 read_mdev_info(Reader *r, const char *name)
 {
     ApmMdevInfo *m = g_new0(ApmMdevInfo, 1);
     g_autofree char *dev = g_strdup_printf("/sys/devices/vfio_ap/matrix/%s", name);
-    g_autofree char *p_guest = g_strconcat(dev, "/guest_matrix", NULL);
     g_autofree char *p_ap_config = g_strconcat(dev, "/ap_config", NULL);
-    g_autofree char *guest = NULL;
     g_autoptr(GError) error = NULL;
-    /* a planned change needs the assignments, and what the guest gets; not the driver or the IOMMU group,
-     * which only the node-device XML shows */
+    /* a planned change needs the assignments; not the driver or the IOMMU group, which only the node-device XML
+     * shows, nor (until asked) what the guests get */
     gboolean for_plan = r->host->detail == APM_HOST_READ_ON_DEMAND;
 
     apm_uuid_parse(name, &m->uuid);
@@ -268,11 +281,8 @@ read_mdev_info(Reader *r, const char *name)
             (cdoms && !apm_matrix_parse_control_domains(cdoms, &m->matrix.control_domains, &error)))
             g_ptr_array_add(r->host->problems, g_strdup_printf("%s: %s", dev, error->message));
     }
-    guest = read_attr(r, p_guest, TRUE);
-    if (guest && !apm_matrix_parse_apqns(guest, &m->guest_matrix, &error)) {
-        g_ptr_array_add(r->host->problems, g_strdup_printf("%s: %s", dev, error->message));
-        g_clear_error(&error);
-    }
+    if (!r->no_guest_matrix)
+        read_guest_matrix(r, m, dev);
     if (!for_plan) {
         g_autofree char *p_group = g_strconcat(dev, "/iommu_group", NULL);
         g_autofree char *group = NULL;
@@ -421,7 +431,7 @@ apm_host_read_with_progress(const char *root, ApmProgress *progress, GError **er
 static gboolean
 read_device_names(Reader *r)
 {
-    g_autoptr(GPtrArray) names = apm_sysfs_list(r->host->root, "/sys/bus/ap/devices", NULL);
+    g_autoptr(GPtrArray) names = apm_sysfs_dirs_list(r->host->dirs, "/sys/bus/ap/devices", NULL);
 
     for (guint i = 0; names && i < names->len; i++) {
         const char *name = g_ptr_array_index(names, i);
@@ -455,7 +465,7 @@ read_devices(Reader *r, ApmProgress *progress)
         r->host->ap_bus = read_device_names(r);
         return;
     }
-    cards = apm_sysfs_list(r->host->root, "/sys/devices/ap", NULL);
+    cards = apm_sysfs_dirs_list(r->host->dirs, "/sys/devices/ap", NULL);
 
     for (guint i = 0; cards && i < cards->len; i++) {
         const char *name = g_ptr_array_index(cards, i);
@@ -510,7 +520,7 @@ read_definitions(ApmHost *host)
 static void
 read_mdevs(Reader *r)
 {
-    g_autoptr(GPtrArray) mdevs = apm_sysfs_list(r->host->root, "/sys/devices/vfio_ap/matrix", NULL);
+    g_autoptr(GPtrArray) mdevs = apm_sysfs_dirs_list(r->host->dirs, "/sys/devices/vfio_ap/matrix", NULL);
 
     for (guint i = 0; mdevs && i < mdevs->len; i++)
         if (apm_uuid_is_valid(g_ptr_array_index(mdevs, i)))
@@ -534,13 +544,13 @@ apm_host_read_nodedevs(const char *root, ApmHostRead detail, gboolean devices, g
     if (devices && detail == APM_HOST_READ_NAMES) {
         read_devices(&r, progress); /* the listing says whether there is an AP bus: one lookup fewer */
     } else {
-        host->ap_bus = apm_sysfs_exists(host->root, "/sys/bus/ap");
+        host->ap_bus = apm_sysfs_dirs_has_dir(host->dirs, "/sys/bus/ap");
         if (host->ap_bus && devices)
             read_devices(&r, progress);
     }
     /* whether the matrix device exists, only when its node device or the mdevs are asked for */
     if (matrix || mdevs)
-        host->matrix_present = apm_sysfs_exists(host->root, "/sys/devices/vfio_ap/matrix");
+        host->matrix_present = apm_sysfs_dirs_has_dir(host->dirs, "/sys/devices/vfio_ap/matrix");
     if (host->matrix_present && matrix && detail == APM_HOST_READ_DRIVERS)
         read_uint(&r, "/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/available_instances",
                   &host->available_instances);
@@ -558,13 +568,13 @@ ApmHost *
 apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress, GError **error)
 {
     g_autoptr(ApmHost) host = host_new(root, detail, error);
-    Reader r = { host, NULL };
+    Reader r = { host, NULL, detail == APM_HOST_READ_ON_DEMAND };
     g_autofree char *features = NULL;
 
     if (!host)
         return NULL;
     r.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    host->ap_bus = apm_sysfs_exists(host->root, "/sys/bus/ap");
+    host->ap_bus = apm_sysfs_dirs_has_dir(host->dirs, "/sys/bus/ap");
     if (host->ap_bus) {
         read_mask(&r, "/sys/bus/ap/ap_adapter_mask", &host->qci.adapters);
         read_mask(&r, "/sys/bus/ap/ap_usage_domain_mask", &host->qci.domains);
@@ -580,7 +590,7 @@ apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress
         if (detail != APM_HOST_READ_ON_DEMAND)
             read_devices(&r, progress);
     }
-    host->matrix_present = apm_sysfs_exists(host->root, "/sys/devices/vfio_ap/matrix");
+    host->matrix_present = apm_sysfs_dirs_has_dir(host->dirs, "/sys/devices/vfio_ap/matrix");
     if (host->matrix_present) {
         g_autofree char *mf = read_attr(&r, "/sys/devices/vfio_ap/matrix/features", FALSE);
 
@@ -789,9 +799,26 @@ apm_host_refresh_mdevs(ApmHost *host)
         read_mask(&r, "/sys/bus/ap/apmask", &host->apmask);
         read_mask(&r, "/sys/bus/ap/aqmask", &host->aqmask);
     }
-    mdevs = apm_sysfs_list(host->root, "/sys/devices/vfio_ap/matrix", NULL);
+    mdevs = apm_sysfs_dirs_list(host->dirs, "/sys/devices/vfio_ap/matrix", NULL);
     for (guint i = 0; mdevs && i < mdevs->len; i++)
         if (apm_uuid_is_valid(g_ptr_array_index(mdevs, i)))
             read_mdev(&r, g_ptr_array_index(mdevs, i));
     read_guests(host);
+}
+
+void
+apm_host_read_guest_matrices(ApmHost *host)
+{
+    Reader r = { host, NULL, FALSE };
+
+    for (guint i = 0; i < host->mdevs->len; i++) {
+        ApmMdevInfo *m = g_ptr_array_index(host->mdevs, i);
+        char name[APM_UUID_TEXT_LEN + 1];
+        g_autofree char *dev = NULL;
+
+        if (m->guest_matrix_read)
+            continue;
+        dev = g_strconcat("/sys/devices/vfio_ap/matrix/", apm_uuid_format(&m->uuid, name), NULL);
+        read_guest_matrix(&r, m, dev);
+    }
 }

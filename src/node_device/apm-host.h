@@ -40,6 +40,8 @@ typedef struct {
     ApmUuid uuid;
     ApmMatrix matrix;       /* matrix + control_domains */
     ApmMatrix guest_matrix; /* guest_matrix (adapters and domains only) */
+    gboolean guest_matrix_read; /* FALSE in a snapshot for a planned change (APM_HOST_READ_ON_DEMAND) until a
+                                 * refresh or apm_host_read_guest_matrices() reads it */
     gboolean has_ap_config;
     int iommu_group;        /* -1 when unknown */
     char *driver;           /* "vfio_ap_mdev", or NULL */
@@ -106,6 +108,9 @@ void apm_host_refresh_mdevs(ApmHost *host);
 /* The same for one mdev only (dropped when it is gone), with the queues read on demand forgotten: what a change
  * of that mdev did, in a few files. */
 void apm_host_refresh_mdev(ApmHost *host, const ApmUuid *uuid);
+/* Reads what the guest of each mdev gets (guest_matrix) where a snapshot read on demand has not yet: a plan
+ * needs the assignments only, a report of what the guests have needs these too */
+void apm_host_read_guest_matrices(ApmHost *host);
 /* Reads every card and queue of a snapshot read on demand, for code that walks them all (no-op otherwise) */
 void apm_host_load_queues(ApmHost *host);
 void apm_host_free(ApmHost *host);

@@ -905,6 +905,8 @@ apm_hotplug_list(ApmHotplug *hp, GError **error)
         return NULL;
     apm_lock_acquire(&mdev_state_lock);
     host = apm_host_read_detail(hp->root, APM_HOST_READ_ON_DEMAND, NULL, error);
+    if (host)
+        apm_host_read_guest_matrices(host);
     apm_lock_release(&mdev_state_lock);
     if (!host)
         return NULL;

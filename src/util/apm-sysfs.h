@@ -47,3 +47,7 @@ char *apm_sysfs_dirs_read_link_name(ApmSysfsDirs *dirs, const char *dir, const c
 gboolean apm_sysfs_dirs_write(ApmSysfsDirs *dirs, const char *dir, const char *name, const char *value,
                               GError **error);
 gboolean apm_sysfs_dirs_exists(ApmSysfsDirs *dirs, const char *dir, const char *name);
+/* Whether the folder dir exists; when it does it is kept open, so that asking costs no more than opening it */
+gboolean apm_sysfs_dirs_has_dir(ApmSysfsDirs *dirs, const char *dir);
+/* apm_sysfs_list() of a folder, listed through its kept descriptor (its path is not walked again) */
+GPtrArray *apm_sysfs_dirs_list(ApmSysfsDirs *dirs, const char *dir, GError **error);
