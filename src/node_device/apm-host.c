@@ -57,19 +57,26 @@ host_exists(ApmHost *host, const char *path)
     return apm_sysfs_dirs_exists(host->dirs, dir, name);
 }
 
-/* One attribute, trailing newline stripped; NULL (and a problem noted when noted is set) if unreadable. */
+/* One attribute, trailing newline stripped; NULL and why if unreadable. */
+static char *
+read_attr_error(Reader *r, const char *path, GError **error)
+{
+    g_autofree char *dir = NULL;
+    const char *name;
+
+    g_assert(!r->seen || g_hash_table_add(r->seen, g_strdup(path)));
+    split_path(path, &dir, &name);
+    r->host->files_read++;
+    return apm_sysfs_dirs_read_line(r->host->dirs, dir, name, error);
+}
+
+/* The same, with a problem noted when noted is set */
 static char *
 read_attr(Reader *r, const char *path, gboolean noted)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *dir = NULL;
-    const char *name;
-    char *value;
+    char *value = read_attr_error(r, path, &error);
 
-    g_assert(!r->seen || g_hash_table_add(r->seen, g_strdup(path)));
-    split_path(path, &dir, &name);
-    value = apm_sysfs_dirs_read_line(r->host->dirs, dir, name, &error);
-    r->host->files_read++;
     if (!value && noted)
         g_ptr_array_add(r->host->problems, g_strdup(error->message));
     return value;
@@ -489,6 +496,7 @@ host_new(const char *root, ApmHostRead detail, GError **error)
     host->queues = g_ptr_array_new_with_free_func((GDestroyNotify) queue_free);
     host->queues_on_demand = g_ptr_array_new_with_free_func((GDestroyNotify) queue_free);
     host->queue_index = g_new0(ApmQueueInfo *, 256 * 256);
+    host->asked = g_array_new(FALSE, FALSE, sizeof(guint));
     host->mdevs = g_ptr_array_new_with_free_func((GDestroyNotify) apm_mdev_info_free);
     host->problems = g_ptr_array_new_with_free_func(g_free);
     if (!apm_sysfs_exists(host->root, "/")) {
@@ -569,14 +577,21 @@ apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress
 {
     g_autoptr(ApmHost) host = host_new(root, detail, error);
     Reader r = { host, NULL, detail == APM_HOST_READ_ON_DEMAND };
-    g_autofree char *features = NULL;
+    g_autofree char *features = NULL, *first = NULL, *bindings = NULL;
+    g_autoptr(GError) first_error = NULL;
 
     if (!host)
         return NULL;
     r.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    host->ap_bus = apm_sysfs_dirs_has_dir(host->dirs, "/sys/bus/ap");
+    /* the first attribute read also says whether there is an AP bus: a file kept open is read in one request,
+     * where asking for the folder costs a lookup per path component */
+    first = read_attr_error(&r, "/sys/bus/ap/ap_adapter_mask", &first_error);
+    host->ap_bus = first || apm_sysfs_dirs_has_dir(host->dirs, "/sys/bus/ap");
     if (host->ap_bus) {
-        read_mask(&r, "/sys/bus/ap/ap_adapter_mask", &host->qci.adapters);
+        if (!first)
+            g_ptr_array_add(host->problems, g_strdup(first_error->message));
+        else
+            apm_mask_parse_hex(first, &host->qci.adapters);
         read_mask(&r, "/sys/bus/ap/ap_usage_domain_mask", &host->qci.domains);
         read_mask(&r, "/sys/bus/ap/ap_control_domain_mask", &host->qci.control_domains);
         read_uint(&r, "/sys/bus/ap/ap_max_adapter_id", &host->max_adapter_id);
@@ -584,7 +599,8 @@ apm_host_read_detail(const char *root, ApmHostRead detail, ApmProgress *progress
         read_mask(&r, "/sys/bus/ap/apmask", &host->apmask);
         read_mask(&r, "/sys/bus/ap/aqmask", &host->aqmask);
         /* bindings_complete_count came with 6.19, as did the all-ones in_use check */
-        host->mask_check_all_ones = host_exists(host, "/sys/bus/ap/bindings_complete_count");
+        bindings = read_attr(&r, "/sys/bus/ap/bindings_complete_count", FALSE);
+        host->mask_check_all_ones = bindings != NULL;
         features = read_attr(&r, "/sys/bus/ap/features", FALSE);
         host->bus_features = g_strsplit(features ? features : "", " ", -1);
         if (detail != APM_HOST_READ_ON_DEMAND)
@@ -624,6 +640,7 @@ apm_host_free(ApmHost *host)
     g_clear_pointer(&host->queues, g_ptr_array_unref);
     g_clear_pointer(&host->queues_on_demand, g_ptr_array_unref);
     g_free(host->queue_index);
+    g_clear_pointer(&host->asked, g_array_unref);
     g_clear_pointer(&host->mdevs, g_ptr_array_unref);
     g_clear_pointer(&host->definitions, g_ptr_array_unref);
     g_clear_pointer(&host->problems, g_ptr_array_unref);
@@ -648,10 +665,12 @@ apm_host_queue(const ApmHost *host, ApmApqn apqn)
         /* a snapshot read on demand fills its index as it is asked (one thread at a time) */
         Reader r = { (ApmHost *) host, NULL };
         ApmQueueInfo *q = read_queue_info(&r, apqn, TRUE);
+        guint index = apm_apqn_index(apqn);
 
         if (q)
             g_ptr_array_add(host->queues_on_demand, q);
         *slot = q ? q : &absent_queue;
+        g_array_append_val(host->asked, index);
         return q;
     }
     return *slot;
@@ -661,7 +680,10 @@ apm_host_queue(const ApmHost *host, ApmApqn apqn)
 static void
 forget_queues(ApmHost *host)
 {
-    memset(host->queue_index, 0, 256 * 256 * sizeof(*host->queue_index));
+    /* only the entries filled on demand: clearing all 65,536 would touch half a megabyte for a few queues */
+    for (guint i = 0; i < host->asked->len; i++)
+        host->queue_index[g_array_index(host->asked, guint, i)] = NULL;
+    g_array_set_size(host->asked, 0);
     g_ptr_array_set_size(host->queues_on_demand, 0);
 }
 

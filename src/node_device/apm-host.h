@@ -73,6 +73,7 @@ typedef struct {
     ApmQueueInfo **queue_index; /* 256 x 256 entries, adapter << 8 | domain: NULL where no queue is; use
                                  * apm_host_queue() */
     GPtrArray *queues_on_demand; /* the queues read on demand so far, in no order */
+    GArray *asked;            /* guint: the queue_index entries filled on demand, queue or none */
     gboolean matrix_present;  /* /sys/devices/vfio_ap/matrix */
     char **matrix_features;   /* "guest_matrix hotplug ap_config" */
     guint available_instances;
