@@ -8,7 +8,9 @@
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
 
+#include "apm-error.h"
 #include "apm-mask.h"
+#include "apm-sysfs.h"
 #include "apm-test.h"
 #include "apsim-harness.h"
 
@@ -359,11 +361,80 @@ test_stress(void)
     g_mutex_clear(&s.report_lock);
 }
 
+/* ---- attribute files kept open, shared by threads ---------------------------------------------------------- */
+
+#define KEPT_THREADS 4
+#define KEPT_ROUNDS 40
+
+typedef struct {
+    Sim *sim;
+    const char *mask_a, *mask_b; /* the two values aqmask takes while the readers run */
+    gint failures;
+} KeptRun;
+
+/* Reads 96 queue attributes (more than a process keeps open: the oldest are closed while other threads read them)
+ * and aqmask, which the main thread changes, through a new reader each round, as snapshots do */
+static gpointer
+kept_reader(gpointer data)
+{
+    KeptRun *run = data;
+
+    for (int round = 0; round < KEPT_ROUNDS; round++) {
+        g_autoptr(ApmSysfsDirs) dirs = apm_sysfs_dirs_new(run->sim->root);
+        g_autofree char *mask = apm_sysfs_dirs_read_line(dirs, "/sys/bus/ap", "aqmask", NULL);
+
+        if (!mask || (g_strcmp0(mask, run->mask_a) && g_strcmp0(mask, run->mask_b))) {
+            g_atomic_int_inc(&run->failures);
+            g_printerr("aqmask: %s\n", mask ? mask : "(unreadable)");
+        }
+        for (guint card = 0; card < 8; card++) {
+            g_autofree char *dir = g_strdup_printf("/sys/devices/ap/card%02x", card);
+
+            for (guint domain = 0; domain < 12; domain++) {
+                g_autofree char *name = g_strdup_printf("%02x.%04x/online", card, domain);
+                g_autoptr(GError) error = NULL;
+                g_autofree char *online = apm_sysfs_dirs_read_line(dirs, dir, name, &error);
+
+                if (g_strcmp0(online, "1")) {
+                    g_atomic_int_inc(&run->failures);
+                    g_printerr("%s/%s: %s\n", dir, name, online ? online : error->message);
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+static void
+test_kept_files(void)
+{
+    Sim *sim = sim_start("z16");
+    KeptRun run = { sim, NULL, NULL, 0 };
+    g_autofree char *a = NULL, *b = NULL;
+    GThread *threads[KEPT_THREADS];
+
+    g_assert_cmpint(sim_write(sim, "bus/ap/aqmask", "-0x50"), ==, 0);
+    a = g_strchomp(sim_read(sim, "bus/ap/aqmask"));
+    g_assert_cmpint(sim_write(sim, "bus/ap/aqmask", "+0x50"), ==, 0);
+    b = g_strchomp(sim_read(sim, "bus/ap/aqmask"));
+    run.mask_a = a;
+    run.mask_b = b;
+    for (guint i = 0; i < KEPT_THREADS; i++)
+        threads[i] = g_thread_new("kept-reader", kept_reader, &run);
+    for (guint i = 0; i < 50; i++)
+        g_assert_cmpint(sim_write(sim, "bus/ap/aqmask", i % 2 ? "+0x50" : "-0x50"), ==, 0);
+    for (guint i = 0; i < KEPT_THREADS; i++)
+        g_thread_join(threads[i]);
+    g_assert_cmpint(run.failures, ==, 0);
+    sim_stop(sim);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     sim_init();
     g_test_add_func("/apsim/stress/8-writers-guests-pqap-keep-invariants", test_stress);
+    g_test_add_func("/apsim/stress/attribute-files-kept-open-shared-by-threads", test_kept_files);
     return g_test_run();
 }

@@ -28,6 +28,8 @@ struct ApsimFuse {
 
 typedef struct {
     ApsimNode node;
+    pthread_mutex_t lock; /* a leaf: reads of one open file one at a time, as the kernel's seq_file does (its
+                           * m->lock); two threads may pread one file at once */
     GString *content;
     gboolean filled;
 } Handle;
@@ -184,6 +186,7 @@ op_open(const char *path, struct fuse_file_info *fi)
         return -EACCES;
     }
     h->content = g_string_new(NULL);
+    pthread_mutex_init(&h->lock, NULL);
     pthread_mutex_lock(&af->handles_lock);
     g_hash_table_add(af->handles, h);
     pthread_mutex_unlock(&af->handles_lock);
@@ -201,20 +204,27 @@ op_read(const char *path, char *buf, size_t size, off_t offset, struct fuse_file
     (void) path;
     if (!node_alive(af->host, &h->node))
         return -ENODEV;
+    pthread_mutex_lock(&h->lock);
     if (!h->filled || offset == 0) {
         int rc;
 
         apsim_host_count_fs(af->host, APSIM_FS_READ);
         g_string_truncate(h->content, 0);
         rc = apsim_sysfs_read(af->host, &h->node, h->content);
-        if (rc < 0)
+        if (rc < 0) {
+            h->filled = FALSE;
+            pthread_mutex_unlock(&h->lock);
             return rc;
+        }
         h->filled = TRUE;
     }
-    if ((gsize) offset >= h->content->len)
-        return 0;
-    size = MIN(size, h->content->len - offset);
-    memcpy(buf, h->content->str + offset, size);
+    if ((gsize) offset >= h->content->len) {
+        size = 0;
+    } else {
+        size = MIN(size, h->content->len - offset);
+        memcpy(buf, h->content->str + offset, size);
+    }
+    pthread_mutex_unlock(&h->lock);
     return (int) size;
 }
 
@@ -238,6 +248,7 @@ static void
 handle_free(Handle *h)
 {
     apsim_sysfs_node_clear(&h->node);
+    pthread_mutex_destroy(&h->lock);
     g_string_free(h->content, TRUE);
     g_free(h);
 }

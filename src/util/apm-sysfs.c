@@ -97,22 +97,36 @@ read_fd(int fd, const char *relpath, const char *path, char **contents, gsize *l
 typedef struct {
     char *path;
     int fd;
+    guint readers;  /* reads in progress (outside the lock): the file is closed when the last one ends */
+    gboolean gone;  /* no longer kept: out of the table and the order */
 } Kept;
 
-/* a leaf, held around one read with nothing taken under it; a pthread mutex, which ThreadSanitizer sees */
+/* a leaf, with nothing taken under it and no read made under it (a read may wait on a slow device); a pthread
+ * mutex, which ThreadSanitizer sees */
 static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 static GHashTable *kept;           /* path -> Kept */
 static GQueue kept_order = G_QUEUE_INIT; /* Kept, oldest first */
 static GHashTable *kept_roots;     /* root -> 1 when its /sys keeps files, 2 when not */
 
 static void
-kept_drop(Kept *k)
+kept_free(Kept *k)
 {
-    g_queue_remove(&kept_order, k);
-    g_hash_table_remove(kept, k->path);
     close(k->fd);
     g_free(k->path);
     g_free(k);
+}
+
+/* Takes k out of the cache (kept_lock held); it is closed now, or by the last read in progress */
+static void
+kept_drop(Kept *k)
+{
+    if (!k->gone) {
+        k->gone = TRUE;
+        g_queue_remove(&kept_order, k);
+        g_hash_table_remove(kept, k->path);
+    }
+    if (!k->readers)
+        kept_free(k);
 }
 
 /* Whether files under root's /sys may be kept open (asked once per root) */
@@ -146,14 +160,20 @@ static gboolean
 kept_read(const char *relpath, const char *path, char **contents, gsize *length)
 {
     Kept *k;
-    gboolean ok = FALSE;
+    gboolean ok;
 
     pthread_mutex_lock(&kept_lock);
-    if ((k = g_hash_table_lookup(kept, path))) {
-        ok = read_fd_from_start(k->fd, relpath, path, contents, length, NULL);
-        if (!ok)
-            kept_drop(k);
-    }
+    if ((k = g_hash_table_lookup(kept, path)))
+        k->readers++;
+    pthread_mutex_unlock(&kept_lock);
+    if (!k)
+        return FALSE;
+    /* pread() has no file position: two threads may read one kept file at once */
+    ok = read_fd_from_start(k->fd, relpath, path, contents, length, NULL);
+    pthread_mutex_lock(&kept_lock);
+    k->readers--;
+    if (!ok || k->gone)
+        kept_drop(k);
     pthread_mutex_unlock(&kept_lock);
     return ok;
 }
@@ -170,7 +190,7 @@ kept_add(const char *path, int fd)
     } else {
         if (g_queue_get_length(&kept_order) >= KEPT_MAX)
             kept_drop(g_queue_peek_head(&kept_order));
-        k = g_new(Kept, 1);
+        k = g_new0(Kept, 1);
         k->path = g_strdup(path);
         k->fd = fd;
         g_hash_table_insert(kept, k->path, k);
