@@ -420,31 +420,27 @@ char *
 apm_sysfs_dirs_read_line(ApmSysfsDirs *dirs, const char *dir, const char *name, GError **error)
 {
     g_autofree char *relpath = g_strconcat(dir, "/", name, NULL);
-    g_autofree char *path = NULL;
-    int dirfd = -1;
+    g_autofree char *path = apm_root_path(dirs->root, relpath);
     char *contents;
-    gboolean ok;
     gsize len;
-    int fd;
 
-    path = apm_root_path(dirs->root, relpath);
-    if (dirs->keep && kept_read(relpath, path, &contents, &len))
-        goto done;
-    dirfd = dirs_fd(dirs, dir);
-    fd = openat(dirfd < 0 ? AT_FDCWD : dirfd, dirfd < 0 ? path : name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        apm_set_errno_error(error, errno, _("Cannot open %s"), path);
-        return NULL;
+    if (!dirs->keep || !kept_read(relpath, path, &contents, &len)) {
+        int dirfd = dirs_fd(dirs, dir);
+        int fd = openat(dirfd < 0 ? AT_FDCWD : dirfd, dirfd < 0 ? path : name, O_RDONLY | O_CLOEXEC);
+        gboolean ok;
+
+        if (fd < 0) {
+            apm_set_errno_error(error, errno, _("Cannot open %s"), path);
+            return NULL;
+        }
+        ok = read_fd_from_start(fd, relpath, path, &contents, &len, error);
+        if (ok && dirs->keep)
+            kept_add(path, fd);
+        else
+            close(fd);
+        if (!ok)
+            return NULL;
     }
-    if (!dirs->keep)
-        ok = read_fd(fd, relpath, path, &contents, &len, error);
-    else if ((ok = read_fd_from_start(fd, relpath, path, &contents, &len, error)))
-        kept_add(path, fd);
-    else
-        close(fd);
-    if (!ok)
-        return NULL;
-done:
     if (len && contents[len - 1] == '\n')
         contents[len - 1] = '\0';
     return contents;
