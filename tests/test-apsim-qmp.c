@@ -168,17 +168,16 @@ static void
 test_quit_stops_guest(void)
 {
     Sim *sim = start_with_mdevs();
-    g_autofree char *shutdown = NULL, *deleted = NULL, *dump = NULL;
+    g_autofree char *shutdown = NULL, *dump = NULL;
     Qmp *q;
 
     sim_ctl(sim, "guest-start g1 mdev=" U1);
     q = qmp_open(sim, "g1");
     assert_qmp(q, "{\"execute\":\"qmp_capabilities\"}", "{\"return\":{}}");
     assert_qmp(q, "{\"execute\":\"quit\"}", "{\"return\":{}}");
-    deleted = next_line(q);
+    /* a QEMU that quits closes its devices without unplugging them: no DEVICE_DELETED */
     shutdown = next_line(q);
-    g_assert_true(g_str_has_prefix(deleted, "{\"event\":\"DEVICE_DELETED\""));
-    g_assert_true(g_str_has_prefix(shutdown, "{\"event\":\"SHUTDOWN\""));
+    g_assert_true(g_str_has_prefix(shutdown, "{\"event\":\"SHUTDOWN\",\"data\":{\"guest\":false,\"reason\":\"host-qmp-quit\"}"));
     dump = sim_ctl_out(sim, "dump");
     g_assert_true(g_regex_match_simple("\"name\" : \"g1\",\\s*\"running\" : false,\\s*\"mdev\" : null", dump, 0, 0));
     qmp_close(q);

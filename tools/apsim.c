@@ -16,6 +16,7 @@
 #include "apm-error.h"
 #include "apm-i18n.h"
 #include "apsim-control.h"
+#include "apsim-devfs.h"
 #include "apsim-fuse.h"
 #include "apsim-host.h"
 #include "apsim-netlink.h"
@@ -28,7 +29,7 @@ static const char *const host_dirs[] = { "sys", "etc/mdevctl.d/matrix", "etc/mde
                                          "usr/lib/mdevctl/scripts.d/callouts",
                                          "usr/lib/mdevctl/scripts.d/notifiers" };
 /* under ROOT/run, a tmpfs as on a real host: emptied by every stop, as /run by every boot */
-static const char *const run_dirs[] = { "run/lock", "run/udev/data", "run/apsim/qmp" };
+static const char *const run_dirs[] = { "run/lock", "run/udev/data", "run/apsim/qmp", "run/apmatrix" };
 
 static void
 usage(FILE *out)
@@ -114,8 +115,11 @@ serve(const char *root, ApsimTopology *topology, int report_fd)
     g_autofree char *pidfile = path_in(root, "run/apsim/apsim.pid");
     g_autofree char *pidtext = g_strdup_printf("%d\n", (int) getpid());
     g_autofree char *qmpdir = path_in(root, "run/apsim/qmp");
+    g_autofree char *qemusock = path_in(root, "run/apsim/qemu.sock");
     g_autofree char *udevdir = path_in(root, "run/udev/data");
+    g_autofree char *devdir = path_in(root, "dev");
     ApsimControl *control;
+    ApsimDevfs *devfs = NULL;
     ApsimUdev *udev = NULL;
     ApsimQmp *qmp;
     ApsimHost *host;
@@ -133,7 +137,14 @@ serve(const char *root, ApsimTopology *topology, int report_fd)
     udev = apsim_udev_new(host, udevdir, &error);
     if (!udev)
         goto fail;
+    devfs = apsim_devfs_new(host, devdir, &error);
+    if (!devfs)
+        goto fail;
     qmp = apsim_qmp_new(host, qmpdir);
+    if (!apsim_qmp_listen_qemu(qmp, qemusock, &error)) {
+        apsim_qmp_free(qmp);
+        goto fail;
+    }
     running_fuse = apsim_fuse_mount(host, mountpoint, &error);
     if (!running_fuse) {
         apsim_qmp_free(qmp);
@@ -160,6 +171,7 @@ serve(const char *root, ApsimTopology *topology, int report_fd)
     apsim_control_free(control);
     apsim_qmp_free(qmp); /* guests stop: their devices close before the tree goes */
     apsim_fuse_unmount(running_fuse);
+    apsim_devfs_free(devfs);
     apsim_udev_free(udev);
     unlink(pidfile);
     apsim_host_free(host);
@@ -175,9 +187,49 @@ fail:
     } else {
         g_printerr("apsim: %s\n", error->message);
     }
+    apsim_devfs_free(devfs);
     apsim_udev_free(udev);
     apsim_host_free(host);
     return 1;
+}
+
+/* ROOT/run and ROOT/dev are tmpfs mounts, as on a real host: emptied by every stop as by every boot. ROOT/dev
+ * holds the device nodes of the simulated vfio core (/dev/vfio), so it allows device nodes. */
+static const struct {
+    const char *dir;
+    unsigned long flags;
+} tmpfs_dirs[] = { { "run", MS_NOSUID | MS_NODEV }, { "dev", MS_NOSUID | MS_NOEXEC } };
+
+static gboolean
+mount_tmpfs_dirs(const char *root)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(tmpfs_dirs); i++) {
+        g_autofree char *point = path_in(root, tmpfs_dirs[i].dir);
+
+        if (is_mountpoint(point))
+            umount2(point, MNT_DETACH); /* left by an apsim that died */
+        if (g_mkdir_with_parents(point, 0755) < 0 ||
+            mount("tmpfs", point, "tmpfs", tmpfs_dirs[i].flags, "mode=0755") < 0) {
+            g_printerr(_("apsim start: cannot mount a tmpfs at %s: %s\n"), point, g_strerror(errno));
+            while (i-- > 0) {
+                g_autofree char *done = path_in(root, tmpfs_dirs[i].dir);
+
+                umount2(done, MNT_DETACH);
+            }
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static void
+unmount_tmpfs_dirs(const char *root)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(tmpfs_dirs); i++) {
+        g_autofree char *point = path_in(root, tmpfs_dirs[i].dir);
+
+        umount2(point, MNT_DETACH);
+    }
 }
 
 static int
@@ -188,7 +240,7 @@ cmd_start(int argc, char **argv)
     gboolean foreground = FALSE;
     g_autoptr(GError) error = NULL;
     g_autoptr(ApsimTopology) topology = NULL;
-    g_autofree char *root = NULL, *mountpoint = NULL, *runpoint = NULL;
+    g_autofree char *root = NULL, *mountpoint = NULL;
     int pipefd[2];
     pid_t pid;
 
@@ -233,15 +285,10 @@ cmd_start(int argc, char **argv)
         }
     }
     mountpoint = path_in(root, "sys");
-    runpoint = path_in(root, "run");
     if (is_mountpoint(mountpoint))
         umount2(mountpoint, MNT_DETACH); /* a stale mount of an apsim that died */
-    if (is_mountpoint(runpoint))
-        umount2(runpoint, MNT_DETACH);
-    if (g_mkdir_with_parents(runpoint, 0755) < 0 || mount("tmpfs", runpoint, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
-        g_printerr(_("apsim start: cannot mount a tmpfs at %s: %s\n"), runpoint, g_strerror(errno));
+    if (!mount_tmpfs_dirs(root))
         return 1;
-    }
     for (guint i = 0; i < G_N_ELEMENTS(run_dirs); i++) {
         g_autofree char *dir = path_in(root, run_dirs[i]);
 
@@ -251,7 +298,7 @@ cmd_start(int argc, char **argv)
     if (foreground) {
         int rc = serve(root, topology, -1);
 
-        umount2(runpoint, MNT_DETACH);
+        unmount_tmpfs_dirs(root);
         return rc;
     }
 
@@ -294,7 +341,7 @@ cmd_start(int argc, char **argv)
         }
         g_printerr("apsim start: %s\n", n > 0 ? buf : _("the simulator exited before it was ready"));
         waitpid(pid, NULL, 0);
-        umount2(runpoint, MNT_DETACH);
+        unmount_tmpfs_dirs(root);
         return 1;
     }
 }
@@ -304,7 +351,7 @@ cmd_start(int argc, char **argv)
 static int
 cmd_stop(int argc, char **argv)
 {
-    g_autofree char *root = NULL, *mountpoint = NULL, *runpoint = NULL, *pidfile = NULL;
+    g_autofree char *root = NULL, *pidfile = NULL;
     pid_t pid;
 
     if (argc != 1) {
@@ -312,8 +359,6 @@ cmd_stop(int argc, char **argv)
         return 2;
     }
     root = g_canonicalize_filename(argv[0], NULL);
-    mountpoint = path_in(root, "sys");
-    runpoint = path_in(root, "run");
     pidfile = path_in(root, "run/apsim/apsim.pid");
     pid = read_pid(root);
     if (pid) {
@@ -328,8 +373,8 @@ cmd_stop(int argc, char **argv)
         }
     }
     unlink(pidfile);
-    for (guint i = 0; i < 2; i++) {
-        const char *point = i == 0 ? mountpoint : runpoint;
+    for (guint i = 0; i < 1 + G_N_ELEMENTS(tmpfs_dirs); i++) {
+        g_autofree char *point = path_in(root, i == 0 ? "sys" : tmpfs_dirs[i - 1].dir);
 
         if (is_mountpoint(point) && umount2(point, 0) < 0 && umount2(point, MNT_DETACH) < 0) {
             g_printerr(_("apsim stop: cannot unmount %s: %s\n"), point, g_strerror(errno));
@@ -377,8 +422,15 @@ cmd_exec(int argc, char **argv)
     const struct {
         const char *inside;
         const char *host;
-    } binds[] = { { "sys", "/sys" }, { "etc/mdevctl.d", "/etc/mdevctl.d" }, { "run/lock", "/run/lock" },
-                  { "run/udev", "/run/udev" } };
+    } binds[] = { { "sys", "/sys" },
+                  { "etc/mdevctl.d", "/etc/mdevctl.d" },
+                  { "etc/udev", "/etc/udev" },
+                  { "run/lock", "/run/lock" },
+                  { "run/udev", "/run/udev" },
+                  { "run/apmatrix", "/run/apmatrix" },
+                  /* where apsim-qemu, started by libvirt with a cleared environment, finds the simulated host */
+                  { "run/apsim", "/run/apsim" },
+                  { "dev/vfio", "/dev/vfio" } };
     const char *preload = preload_library();
     int cmd = 1;
 

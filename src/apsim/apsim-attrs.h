@@ -14,6 +14,7 @@ typedef enum {
     APSIM_OBJ_MDEV_TYPE,  /* .../mdev_supported_types/vfio_ap-passthrough */
     APSIM_OBJ_MDEV,       /* .../matrix/<uuid> */
     APSIM_OBJ_AP_ROOT,    /* /sys/devices/ap */
+    APSIM_OBJ_CPUS,       /* /sys/devices/system/cpu */
 } ApsimObjectKind;
 
 typedef struct {
@@ -50,6 +51,7 @@ const ApsimAttr *apsim_ap_driver_attrs(guint *n);
 const ApsimAttr *apsim_matrix_attrs(guint *n);
 const ApsimAttr *apsim_mdev_type_attrs(guint *n);
 const ApsimAttr *apsim_mdev_attrs(guint *n);
+const ApsimAttr *apsim_cpu_attrs(guint *n);
 
 /* The attribute table for an object kind. */
 const ApsimAttr *apsim_attrs_for(ApsimObjectKind kind, guint *n);

@@ -66,6 +66,8 @@ struct ApsimHost {
     gpointer uevent_data;
     ApsimRequestFunc request_func;
     gpointer request_data;
+    ApsimGroupFunc group_func;
+    gpointer group_data;
 };
 
 static inline ApsimQueue *
@@ -104,6 +106,7 @@ int apsim_vfio_in_use(ApsimHost *host, const ApmMask *apm, const ApmMask *aqm);
 void apsim_emit_uevent(ApsimHost *host, ApsimUeventAction action, const char *devpath, const char *subsystem,
                        const char *const *env);
 void apsim_wake_waiters(ApsimHost *host);
+void apsim_emit_group(ApsimHost *host, guint group, gboolean added);
 void apsim_mdev_ref(ApsimMdev *mdev);
 
 /* Counts present queues and those bound to a driver: devices lock held. */

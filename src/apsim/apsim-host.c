@@ -185,6 +185,20 @@ apsim_emit_uevent(ApsimHost *host, ApsimUeventAction action, const char *devpath
 }
 
 void
+apsim_host_set_group_func(ApsimHost *host, ApsimGroupFunc func, gpointer data)
+{
+    host->group_func = func;
+    host->group_data = data;
+}
+
+void
+apsim_emit_group(ApsimHost *host, guint group, gboolean added)
+{
+    if (host->group_func)
+        host->group_func(group, added, host->group_data);
+}
+
+void
 apsim_wake_waiters(ApsimHost *host)
 {
     pthread_mutex_lock(&host->wait_mutex);

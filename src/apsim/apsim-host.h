@@ -123,6 +123,10 @@ typedef void (*ApsimUeventFunc)(ApsimUeventAction action, const char *devpath, c
  * QEMU front answers later by closing the device (apsim_guest_close_device). */
 typedef void (*ApsimRequestFunc)(ApsimGuest *guest, ApsimMdev *mdev, guint count, gpointer data);
 
+/* Called (without apsim locks held) when an mdev's vfio group comes (added) or goes: where the kernel's vfio core
+ * registers or unregisters the group's character device, /dev/vfio/GROUP. */
+typedef void (*ApsimGroupFunc)(guint group, gboolean added, gpointer data);
+
 ApsimHost *apsim_host_new(const ApsimTopology *topology);
 void apsim_host_free(ApsimHost *host);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApsimHost, apsim_host_free)
@@ -130,6 +134,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApsimHost, apsim_host_free)
 const ApsimTopology *apsim_host_topology(ApsimHost *host);
 void apsim_host_set_uevent_func(ApsimHost *host, ApsimUeventFunc func, gpointer data);
 void apsim_host_set_request_func(ApsimHost *host, ApsimRequestFunc func, gpointer data);
+void apsim_host_set_group_func(ApsimHost *host, ApsimGroupFunc func, gpointer data);
 
 /* Fault injection: the Nth write (1-based, counted from now) to an attribute named attr (e.g. "assign_domain",
  * any object) fails with errno err. */

@@ -1,61 +1,23 @@
-/* apsim-qmp.c: QMP monitors of the simulated guests' QEMUs */
+/* apsim-qmp.c: the simulated guests' QEMU fronts: their monitors, events, the vfio-ap device and the request IRQ */
 #include "config.h"
-#include "apsim-qmp.h"
+#include "apsim-qmp-private.h"
 
 #include <errno.h>
-#include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
-#include <json-glib/json-glib.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include "apm-error.h"
 #include "apm-i18n.h"
 
-#define SYSFSDEV_PREFIX "/sys/bus/mdev/devices/"
-
-typedef struct Front Front;
-
-typedef struct {
-    Front *front;
-    GSocketConnection *conn;
-    GDataInputStream *in;
-    GOutputStream *out;
-    gboolean negotiated;
-    gboolean closed;
-} Client;
-
-struct Front {
-    ApsimQmp *qmp;
-    char *name;
-    ApsimGuest *guest;
-    char *device_id; /* the vfio-ap device, or NULL */
-    char *mdev;
-    char *path;
-    gboolean hang_unplug;   /* device_del is accepted but the guest never lets go (no DEVICE_DELETED) */
-    gboolean unplug_pending;
-    GSocketService *service;
-    GList *clients;
-};
+/* The QEMU a front stands for: the release libvirt 9.0 was made against, with the vfio-ap request notifier (8.1)
+ * and the configuration-change notifier (10.1) of later releases */
+static const guint front_version[3] = { 7, 2, 0 };
 
 typedef struct {
     GSourceFunc func;
     gpointer data;
     gboolean done;
 } Call;
-
-struct ApsimQmp {
-    ApsimHost *host;
-    char *dir;
-    GMainContext *context;
-    GMainLoop *loop;
-    GThread *thread;
-    GHashTable *fronts; /* loop thread only: name -> Front */
-    /* hand-offs between threads, in pthread primitives so that ThreadSanitizer sees them */
-    pthread_mutex_t mutex;
-    pthread_cond_t cond;
-    GQueue unplugs; /* guest names whose QEMU must act on a request IRQ */
-};
 
 /* ---- running things in the loop thread ------------------------------------------------------------------- */
 
@@ -88,8 +50,8 @@ run_in_loop(ApsimQmp *qmp, GSourceFunc func, gpointer data)
 
 /* ---- sending -------------------------------------------------------------------------------------------- */
 
-static void
-send_node(Client *c, JsonNode *node)
+void
+apsim_client_send(ApsimClient *c, JsonNode *node)
 {
     g_autoptr(JsonGenerator) gen = json_generator_new();
     g_autofree char *text = NULL;
@@ -105,11 +67,11 @@ send_node(Client *c, JsonNode *node)
 }
 
 static void
-send_builder(Client *c, JsonBuilder *b)
+send_builder(ApsimClient *c, JsonBuilder *b)
 {
     g_autoptr(JsonNode) node = json_builder_get_root(b);
 
-    send_node(c, node);
+    apsim_client_send(c, node);
 }
 
 static void
@@ -121,8 +83,8 @@ add_id(JsonBuilder *b, JsonNode *id)
     json_builder_add_value(b, json_node_copy(id));
 }
 
-static void
-reply_return(Client *c, JsonNode *id, JsonNode *value)
+void
+apsim_client_reply(ApsimClient *c, JsonNode *id, JsonNode *value)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
 
@@ -139,8 +101,8 @@ reply_return(Client *c, JsonNode *id, JsonNode *value)
     send_builder(c, b);
 }
 
-static void
-reply_error(Client *c, JsonNode *id, const char *klass, const char *desc)
+void
+apsim_client_error(ApsimClient *c, JsonNode *id, const char *klass, const char *desc)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
 
@@ -157,13 +119,46 @@ reply_error(Client *c, JsonNode *id, const char *klass, const char *desc)
     send_builder(c, b);
 }
 
-static void
-broadcast_event(Front *f, const char *event, const char *device)
+void
+apsim_client_send_greeting(ApsimClient *c)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    const guint *v = c->front ? c->front->version : front_version;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "QMP");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "version");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "qemu");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "micro");
+    json_builder_add_int_value(b, v[2]);
+    json_builder_set_member_name(b, "minor");
+    json_builder_add_int_value(b, v[1]);
+    json_builder_set_member_name(b, "major");
+    json_builder_add_int_value(b, v[0]);
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "package");
+    json_builder_add_string_value(b, "apsim");
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "capabilities");
+    json_builder_begin_array(b);
+    json_builder_add_string_value(b, "oob");
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    send_builder(c, b);
+}
+
+void
+apsim_front_event(ApsimFront *f, const char *event, JsonNode *data)
 {
     gint64 now = g_get_real_time();
+    g_autoptr(JsonNode) owned = data;
 
     for (GList *l = f->clients; l; l = l->next) {
-        Client *c = l->data;
+        ApsimClient *c = l->data;
         g_autoptr(JsonBuilder) b = json_builder_new();
 
         if (!c->negotiated)
@@ -172,21 +167,12 @@ broadcast_event(Front *f, const char *event, const char *device)
         json_builder_set_member_name(b, "event");
         json_builder_add_string_value(b, event);
         json_builder_set_member_name(b, "data");
-        json_builder_begin_object(b);
-        if (device) {
-            g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", device);
-
-            json_builder_set_member_name(b, "device");
-            json_builder_add_string_value(b, device);
-            json_builder_set_member_name(b, "path");
-            json_builder_add_string_value(b, path);
-        } else if (g_str_equal(event, "SHUTDOWN")) {
-            json_builder_set_member_name(b, "guest");
-            json_builder_add_boolean_value(b, FALSE);
-            json_builder_set_member_name(b, "reason");
-            json_builder_add_string_value(b, "host-qmp-quit");
+        if (owned) {
+            json_builder_add_value(b, json_node_copy(owned));
+        } else {
+            json_builder_begin_object(b);
+            json_builder_end_object(b);
         }
-        json_builder_end_object(b);
         json_builder_set_member_name(b, "timestamp");
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "seconds");
@@ -199,19 +185,45 @@ broadcast_event(Front *f, const char *event, const char *device)
     }
 }
 
+void
+apsim_front_event_device(ApsimFront *f, const char *event, const char *device)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", device);
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "device");
+    json_builder_add_string_value(b, device);
+    json_builder_set_member_name(b, "path");
+    json_builder_add_string_value(b, path);
+    json_builder_end_object(b);
+    apsim_front_event(f, event, json_builder_get_root(b));
+}
+
+void
+apsim_front_event_shutdown(ApsimFront *f, gboolean guest, const char *reason)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "guest");
+    json_builder_add_boolean_value(b, guest);
+    json_builder_set_member_name(b, "reason");
+    json_builder_add_string_value(b, reason);
+    json_builder_end_object(b);
+    apsim_front_event(f, "SHUTDOWN", json_builder_get_root(b));
+}
+
 /* ---- the device ------------------------------------------------------------------------------------------ */
 
-/* device_add driver=vfio-ap: QEMU's wording for each refusal. */
-static gboolean
-front_device_add(Front *f, const char *driver, const char *sysfsdev, const char *id, const char **klass,
-                 GError **error)
+gboolean
+apsim_front_device_add(ApsimFront *f, const char *driver, const char *sysfsdev, const char *id, GError **error)
 {
     ApsimHost *host = f->qmp->host;
     g_autoptr(ApsimMdev) mdev = NULL;
     const char *uuid;
     int rc;
 
-    *klass = "GenericError";
     if (!driver) {
         g_set_error(error, APM_ERROR, APM_ERROR_INVALID, "Parameter 'driver' is missing");
         return FALSE;
@@ -220,7 +232,8 @@ front_device_add(Front *f, const char *driver, const char *sysfsdev, const char 
         g_set_error(error, APM_ERROR, APM_ERROR_INVALID, "'%s' is not a valid device model name", driver);
         return FALSE;
     }
-    if (f->device_id) {
+    /* the ap-bus holds one device, and exists only on an s390-ccw-virtio machine */
+    if (f->device_id || !f->guest) {
         g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT, "No 'ap-bus' bus found for device 'vfio-ap'");
         return FALSE;
     }
@@ -238,8 +251,8 @@ front_device_add(Front *f, const char *driver, const char *sysfsdev, const char 
     }
     rc = apsim_guest_open_device(host, f->guest, mdev);
     if (rc) {
-        g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT,
-                    "vfio %s: error getting device from group %u: %s", uuid, mdev->iommu_group, g_strerror(-rc));
+        g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT, "vfio %s: error getting device from group %u: %s", uuid,
+                    mdev->iommu_group, g_strerror(-rc));
         return FALSE;
     }
     apsim_guest_set_eventfds(host, f->guest, TRUE, TRUE);
@@ -250,271 +263,248 @@ front_device_add(Front *f, const char *driver, const char *sysfsdev, const char 
     return TRUE;
 }
 
-/* qdev_simple_device_unplug_cb: immediate, then DEVICE_DELETED */
-static void
-front_device_del(Front *f)
+void
+apsim_front_device_close(ApsimFront *f, gboolean event)
 {
     g_autofree char *id = g_steal_pointer(&f->device_id);
 
-    apsim_guest_close_device(f->qmp->host, f->guest);
+    if (f->guest)
+        apsim_guest_close_device(f->qmp->host, f->guest);
     g_clear_pointer(&f->mdev, g_free);
     f->unplug_pending = FALSE;
-    if (id)
-        broadcast_event(f, "DEVICE_DELETED", id);
+    if (id && event)
+        apsim_front_event_device(f, "DEVICE_DELETED", id);
 }
 
-/* ---- commands -------------------------------------------------------------------------------------------- */
+/* ---- connections ----------------------------------------------------------------------------------------- */
 
-static const char *
-get_string(JsonObject *o, const char *key)
+/* Ends a client from apsim's side: its pending read ends (cancelled), and that frees it */
+static void
+client_close(ApsimClient *c)
 {
-    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
-
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                         : NULL;
+    c->closed = TRUE;
+    c->front = NULL;
+    g_cancellable_cancel(c->cancel);
+    g_io_stream_close(G_IO_STREAM(c->conn), NULL, NULL);
 }
 
 static void
-handle_line(Client *c, const char *line)
+client_free(ApsimClient *c)
 {
-    Front *f = c->front;
+    if (!g_io_stream_is_closed(G_IO_STREAM(c->conn)))
+        g_io_stream_close(G_IO_STREAM(c->conn), NULL, NULL);
+    g_object_unref(c->in);
+    g_object_unref(c->conn);
+    g_object_unref(c->cancel);
+    g_free(c);
+}
+
+ApsimClient *
+apsim_client_new(ApsimQmp *qmp, GSocketConnection *conn, ApsimClientRole role)
+{
+    ApsimClient *c = g_new0(ApsimClient, 1);
+    g_autoptr(GCredentials) creds = g_socket_get_credentials(g_socket_connection_get_socket(conn), NULL);
+
+    c->qmp = qmp;
+    c->role = role;
+    c->conn = g_object_ref(conn);
+    c->in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
+    g_data_input_stream_set_newline_type(c->in, G_DATA_STREAM_NEWLINE_TYPE_ANY);
+    c->out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+    c->cancel = g_cancellable_new();
+    if (creds)
+        c->pid = g_credentials_get_unix_pid(creds, NULL);
+    return c;
+}
+
+/* A client's read ended (it went, or apsim closed it): a monitor leaves its front; an owner going is its QEMU
+ * process gone, whose devices the kernel closes */
+static void
+client_gone(ApsimClient *c)
+{
+    ApsimFront *f = c->front;
+
+    if (f && c->role == APSIM_CLIENT_OWNER) {
+        f->owner = NULL;
+        c->front = NULL;
+        apsim_front_end(f);
+    } else if (f) {
+        f->clients = g_list_remove(f->clients, c);
+    }
+    if (c->role == APSIM_CLIENT_PENDING)
+        c->qmp->pending = g_list_remove(c->qmp->pending, c);
+    client_free(c);
+}
+
+static void
+handle_monitor_line(ApsimClient *c, const char *line)
+{
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(GError) error = NULL;
     JsonObject *req, *args = NULL;
-    JsonNode *id;
-    const char *cmd;
+    JsonNode *id, *execute;
+    const char *cmd = NULL;
 
-    if (!*g_strstrip((char *) line))
-        return;
     if (!json_parser_load_from_data(parser, line, -1, &error) ||
         !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-        reply_error(c, NULL, "GenericError", "JSON parse error, expecting value");
+        apsim_client_error(c, NULL, "GenericError", "JSON parse error, expecting value");
         return;
     }
     req = json_node_get_object(json_parser_get_root(parser));
     id = json_object_get_member(req, "id");
-    cmd = get_string(req, "execute");
-    if (json_object_has_member(req, "arguments") &&
-        JSON_NODE_HOLDS_OBJECT(json_object_get_member(req, "arguments")))
+    execute = json_object_get_member(req, "execute");
+    if (execute && JSON_NODE_HOLDS_VALUE(execute) && json_node_get_value_type(execute) == G_TYPE_STRING)
+        cmd = json_node_get_string(execute);
+    if (json_object_has_member(req, "arguments") && JSON_NODE_HOLDS_OBJECT(json_object_get_member(req, "arguments")))
         args = json_object_get_object_member(req, "arguments");
     if (!cmd) {
-        reply_error(c, id, "GenericError", "QMP input lacks member 'execute'");
+        apsim_client_error(c, id, "GenericError", "QMP input lacks member 'execute'");
         return;
     }
     if (!c->negotiated) {
         if (g_str_equal(cmd, "qmp_capabilities")) {
             c->negotiated = TRUE;
-            reply_return(c, id, NULL);
+            apsim_client_reply(c, id, NULL);
         } else {
-            reply_error(c, id, "CommandNotFound", "Expecting capabilities negotiation with 'qmp_capabilities'");
+            apsim_client_error(c, id, "CommandNotFound", "Expecting capabilities negotiation with 'qmp_capabilities'");
         }
         return;
     }
-    if (g_str_equal(cmd, "qmp_capabilities")) {
-        reply_error(c, id, "CommandNotFound", "Capabilities negotiation is already complete, command ignored");
-    } else if (g_str_equal(cmd, "query-status")) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        g_autoptr(JsonNode) node = NULL;
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "status");
-        json_builder_add_string_value(b, "running");
-        json_builder_set_member_name(b, "singlestep");
-        json_builder_add_boolean_value(b, FALSE);
-        json_builder_set_member_name(b, "running");
-        json_builder_add_boolean_value(b, TRUE);
-        json_builder_end_object(b);
-        node = json_builder_get_root(b);
-        reply_return(c, id, g_steal_pointer(&node));
-    } else if (g_str_equal(cmd, "qom-list")) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        g_autoptr(JsonNode) node = NULL;
-        const char *path = get_string(args, "path");
-
-        if (!path || !g_str_equal(path, "/machine/peripheral")) {
-            g_autofree char *desc = g_strdup_printf("Device '%s' not found", path ? path : "");
-
-            reply_error(c, id, "DeviceNotFound", desc);
-            return;
-        }
-        json_builder_begin_array(b);
-        if (f->device_id) {
-            json_builder_begin_object(b);
-            json_builder_set_member_name(b, "name");
-            json_builder_add_string_value(b, f->device_id);
-            json_builder_set_member_name(b, "type");
-            json_builder_add_string_value(b, "child<vfio-ap>");
-            json_builder_end_object(b);
-        }
-        json_builder_end_array(b);
-        node = json_builder_get_root(b);
-        reply_return(c, id, g_steal_pointer(&node));
-    } else if (g_str_equal(cmd, "qom-get")) {
-        const char *path = get_string(args, "path");
-        const char *property = get_string(args, "property");
-        g_autofree char *dev_path = f->device_id ? g_strdup_printf("/machine/peripheral/%s", f->device_id) : NULL;
-
-        if (!path || !property) {
-            reply_error(c, id, "GenericError", path ? "Parameter 'property' is missing" : "Parameter 'path' is missing");
-        } else if (!dev_path || !g_str_equal(path, dev_path)) {
-            g_autofree char *desc = g_strdup_printf("Device '%s' not found", path);
-
-            reply_error(c, id, "DeviceNotFound", desc);
-        } else if (g_str_equal(property, "sysfsdev") || g_str_equal(property, "type")) {
-            g_autofree char *value = g_str_equal(property, "type") ? g_strdup("vfio-ap")
-                                                                   : g_strconcat(SYSFSDEV_PREFIX, f->mdev, NULL);
-
-            reply_return(c, id, json_node_init_string(json_node_alloc(), value));
-        } else {
-            g_autofree char *desc = g_strdup_printf("Property 'vfio-ap.%s' not found", property);
-
-            reply_error(c, id, "GenericError", desc);
-        }
-    } else if (g_str_equal(cmd, "device_add")) {
-        const char *klass;
-
-        if (!front_device_add(f, get_string(args, "driver"), get_string(args, "sysfsdev"), get_string(args, "id"),
-                              &klass, &error))
-            reply_error(c, id, klass, error->message);
-        else
-            reply_return(c, id, NULL);
-    } else if (g_str_equal(cmd, "device_del")) {
-        const char *dev = get_string(args, "id");
-
-        if (!dev) {
-            reply_error(c, id, "GenericError", "Parameter 'id' is missing");
-        } else if (!f->device_id || !g_str_equal(dev, f->device_id)) {
-            g_autofree char *desc = g_strdup_printf("Device '%s' not found", dev);
-
-            reply_error(c, id, "DeviceNotFound", desc);
-        } else if (f->unplug_pending) {
-            g_autofree char *desc = g_strdup_printf("Device %s is already in the process of unplug", dev);
-
-            reply_error(c, id, "GenericError", desc);
-        } else {
-            reply_return(c, id, NULL);
-            if (f->hang_unplug)
-                f->unplug_pending = TRUE; /* the guest never acknowledges: the device stays */
-            else
-                front_device_del(f);
-        }
-    } else if (g_str_equal(cmd, "quit")) {
-        reply_return(c, id, NULL);
-        front_device_del(f);
-        broadcast_event(f, "SHUTDOWN", NULL);
-        apsim_guest_stop(f->qmp->host, f->guest, FALSE);
-    } else {
-        g_autofree char *desc = g_strdup_printf("The command %s has not been found", cmd);
-
-        reply_error(c, id, "CommandNotFound", desc);
-    }
+    apsim_qmp_dispatch(c, cmd, id, args);
 }
 
-/* ---- connections ----------------------------------------------------------------------------------------- */
-
-static void
-client_free(Client *c)
-{
-    g_io_stream_close(G_IO_STREAM(c->conn), NULL, NULL);
-    g_object_unref(c->in);
-    g_object_unref(c->conn);
-    g_free(c);
-}
-
-static void on_line(GObject *source, GAsyncResult *res, gpointer data);
-
-static void
-read_next(Client *c)
-{
-    g_data_input_stream_read_line_async(c->in, G_PRIORITY_DEFAULT, NULL, on_line, c);
-}
+static void read_next(ApsimClient *c);
 
 static void
 on_line(GObject *source, GAsyncResult *res, gpointer data)
 {
-    Client *c = data;
+    ApsimClient *c = data;
     g_autofree char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(source), res, NULL, NULL);
 
-    if (!line || c->closed || !c->front) {
-        if (c->front)
-            c->front->clients = g_list_remove(c->front->clients, c);
-        client_free(c);
+    if (!line || c->closed) {
+        client_gone(c);
         return;
     }
-    handle_line(c, line);
+    g_strstrip(line);
+    if (*line) {
+        switch (c->role) {
+        case APSIM_CLIENT_MONITOR:
+            if (c->front)
+                handle_monitor_line(c, line);
+            break;
+        case APSIM_CLIENT_PENDING:
+            apsim_qemu_socket_request(c, line);
+            break;
+        case APSIM_CLIENT_OWNER:
+            apsim_qemu_socket_owner_line(c, line);
+            break;
+        }
+    }
+    /* what the line did may have ended the front, and closed this client with it */
+    if (c->closed || (c->role != APSIM_CLIENT_PENDING && !c->front)) {
+        client_gone(c);
+        return;
+    }
+    read_next(c);
+}
+
+static void
+read_next(ApsimClient *c)
+{
+    g_data_input_stream_read_line_async(c->in, G_PRIORITY_DEFAULT, c->cancel, on_line, c);
+}
+
+void
+apsim_client_start(ApsimClient *c)
+{
     read_next(c);
 }
 
 static gboolean
 on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, gpointer data)
 {
-    Front *f = data;
-    Client *c = g_new0(Client, 1);
-    g_autoptr(JsonBuilder) b = json_builder_new();
+    ApsimFront *f = data;
+    ApsimClient *c = apsim_client_new(f->qmp, conn, APSIM_CLIENT_MONITOR);
 
     (void) service;
     (void) source;
     c->front = f;
-    c->conn = g_object_ref(conn);
-    c->in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
-    g_data_input_stream_set_newline_type(c->in, G_DATA_STREAM_NEWLINE_TYPE_ANY);
-    c->out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
     f->clients = g_list_prepend(f->clients, c);
-    /* the greeting */
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "QMP");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "version");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "qemu");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "micro");
-    json_builder_add_int_value(b, 0);
-    json_builder_set_member_name(b, "minor");
-    json_builder_add_int_value(b, 1);
-    json_builder_set_member_name(b, "major");
-    json_builder_add_int_value(b, 10);
-    json_builder_end_object(b);
-    json_builder_set_member_name(b, "package");
-    json_builder_add_string_value(b, "apsim");
-    json_builder_end_object(b);
-    json_builder_set_member_name(b, "capabilities");
-    json_builder_begin_array(b);
-    json_builder_add_string_value(b, "oob");
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-    json_builder_end_object(b);
-    send_builder(c, b);
-    read_next(c);
+    apsim_client_send_greeting(c);
+    apsim_client_start(c);
     return TRUE;
 }
 
 /* ---- fronts ---------------------------------------------------------------------------------------------- */
 
-static void
-front_free(Front *f)
+ApsimFront *
+apsim_front_new(ApsimQmp *qmp, const char *name, gboolean old_qemu, GError **error)
 {
-    for (GList *l = f->clients; l; l = l->next) {
-        Client *c = l->data;
+    g_autofree ApsimFront *f = g_new0(ApsimFront, 1);
 
-        c->closed = TRUE;
-        c->front = NULL;
-        g_io_stream_close(G_IO_STREAM(c->conn), NULL, NULL);
+    f->qmp = qmp;
+    memcpy(f->version, front_version, sizeof(f->version));
+    f->machine = name ? "s390-ccw-virtio-7.2" : "none";
+    f->state = APSIM_RUN_RUNNING;
+    if (name) {
+        f->guest = apsim_host_create_guest(qmp->host, name, old_qemu, error);
+        if (!f->guest)
+            return NULL;
+        f->name = g_strdup(name);
     }
+    f->vcpu_threads = g_array_new(FALSE, FALSE, sizeof(gint64));
+    f->chardevs = g_ptr_array_new_with_free_func(g_free);
+    return g_steal_pointer(&f);
+}
+
+static void
+front_free(ApsimFront *f)
+{
+    if (f->powerdown_source) {
+        GSource *s = g_main_context_find_source_by_id(f->qmp->context, f->powerdown_source);
+
+        if (s)
+            g_source_destroy(s);
+    }
+    for (GList *l = f->clients; l; l = l->next)
+        client_close(l->data);
     g_list_free(f->clients);
+    if (f->owner)
+        client_close(f->owner);
     if (f->service) {
         g_socket_service_stop(f->service);
         g_socket_listener_close(G_SOCKET_LISTENER(f->service));
         g_object_unref(f->service);
     }
-    unlink(f->path);
-    apsim_guest_unref(f->guest);
+    if (f->path)
+        unlink(f->path);
+    if (f->guest)
+        apsim_guest_unref(f->guest);
+    g_array_unref(f->vcpu_threads);
+    g_ptr_array_unref(f->chardevs);
     g_free(f->device_id);
     g_free(f->mdev);
     g_free(f->path);
     g_free(f->name);
     g_free(f);
 }
+
+void
+apsim_front_end(ApsimFront *f)
+{
+    ApsimQmp *qmp = f->qmp;
+
+    apsim_front_device_close(f, FALSE);
+    if (f->guest)
+        apsim_guest_stop(qmp->host, f->guest, TRUE);
+    if (f->name && g_hash_table_lookup(qmp->fronts, f->name) == f)
+        g_hash_table_remove(qmp->fronts, f->name);
+    if (f->owner_pid && g_hash_table_lookup(qmp->owned, &f->owner_pid) == f)
+        g_hash_table_remove(qmp->owned, &f->owner_pid);
+    front_free(f);
+}
+
+/* ---- the control interface's requests ------------------------------------------------------------------- */
 
 typedef struct {
     ApsimQmp *qmp;
@@ -533,29 +523,23 @@ job_start(gpointer data)
     Job *j = data;
     ApsimQmp *qmp = j->qmp;
     g_autoptr(GSocketAddress) addr = NULL;
-    Front *f;
-    const char *klass;
+    ApsimFront *f;
 
     if (g_hash_table_contains(qmp->fronts, j->name)) {
         g_set_error(&j->error, APM_ERROR, APM_ERROR_CONFLICT, _("Guest %s is already running"), j->name);
         return G_SOURCE_REMOVE;
     }
-    f = g_new0(Front, 1);
-    f->qmp = qmp;
-    f->name = g_strdup(j->name);
-    f->guest = apsim_host_create_guest(qmp->host, j->name, j->old_qemu, &j->error);
-    if (!f->guest) {
-        g_free(f->name);
-        g_free(f);
+    f = apsim_front_new(qmp, j->name, j->old_qemu, &j->error);
+    if (!f)
         return G_SOURCE_REMOVE;
-    }
+    g_array_append_val(f->vcpu_threads, (gint64) { getpid() });
     f->path = g_strdup_printf("%s/%s.sock", qmp->dir, j->name);
     if (j->mdev) {
-        g_autofree char *sysfsdev = g_strconcat(SYSFSDEV_PREFIX, j->mdev, NULL);
+        g_autofree char *sysfsdev = g_strconcat(APSIM_SYSFSDEV_PREFIX, j->mdev, NULL);
 
-        if (!front_device_add(f, "vfio-ap", sysfsdev, "hostdev0", &klass, &j->error)) {
-            apsim_guest_stop(qmp->host, f->guest, TRUE);
-            front_free(f);
+        if (!apsim_front_device_add(f, "vfio-ap", sysfsdev, "hostdev0", &j->error)) {
+            g_clear_pointer(&f->path, g_free); /* nothing listens there yet */
+            apsim_front_end(f);
             return G_SOURCE_REMOVE;
         }
     }
@@ -566,8 +550,7 @@ job_start(gpointer data)
     addr = g_unix_socket_address_new(f->path);
     if (!g_socket_listener_add_address(G_SOCKET_LISTENER(f->service), addr, G_SOCKET_TYPE_STREAM,
                                        G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL, &j->error)) {
-        apsim_guest_stop(qmp->host, f->guest, TRUE);
-        front_free(f);
+        apsim_front_end(f);
         return G_SOURCE_REMOVE;
     }
     g_signal_connect(f->service, "incoming", G_CALLBACK(on_incoming), f);
@@ -577,28 +560,27 @@ job_start(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static Front *
+static ApsimFront *
 job_front(Job *j)
 {
-    Front *f = g_hash_table_lookup(j->qmp->fronts, j->name);
+    ApsimFront *f = g_hash_table_lookup(j->qmp->fronts, j->name);
 
     if (!f)
         g_set_error(&j->error, APM_ERROR, APM_ERROR_NOT_FOUND, _("No guest named %s"), j->name);
     return f;
 }
 
+/* The guest's QEMU is stopped from outside (a signal): it says so and goes, closing its device */
 static gboolean
 job_stop(gpointer data)
 {
     Job *j = data;
-    Front *f = job_front(j);
+    ApsimFront *f = job_front(j);
 
     if (!f)
         return G_SOURCE_REMOVE;
-    front_device_del(f);
-    broadcast_event(f, "SHUTDOWN", NULL);
-    apsim_guest_stop(j->qmp->host, f->guest, TRUE);
-    g_hash_table_remove(j->qmp->fronts, j->name);
+    apsim_front_event_shutdown(f, FALSE, "host-signal");
+    apsim_front_end(f);
     j->ok = TRUE;
     return G_SOURCE_REMOVE;
 }
@@ -607,14 +589,13 @@ static gboolean
 job_device_add(gpointer data)
 {
     Job *j = data;
-    Front *f = job_front(j);
+    ApsimFront *f = job_front(j);
     g_autofree char *sysfsdev = NULL;
-    const char *klass;
 
     if (!f)
         return G_SOURCE_REMOVE;
-    sysfsdev = g_strconcat(SYSFSDEV_PREFIX, j->mdev, NULL);
-    j->ok = front_device_add(f, "vfio-ap", sysfsdev, j->id, &klass, &j->error);
+    sysfsdev = g_strconcat(APSIM_SYSFSDEV_PREFIX, j->mdev, NULL);
+    j->ok = apsim_front_device_add(f, "vfio-ap", sysfsdev, j->id, &j->error);
     return G_SOURCE_REMOVE;
 }
 
@@ -622,11 +603,11 @@ static gboolean
 job_device_del(gpointer data)
 {
     Job *j = data;
-    Front *f = job_front(j);
+    ApsimFront *f = job_front(j);
 
     if (!f)
         return G_SOURCE_REMOVE;
-    front_device_del(f);
+    apsim_front_device_close(f, TRUE);
     j->ok = TRUE;
     return G_SOURCE_REMOVE;
 }
@@ -635,13 +616,13 @@ static gboolean
 job_hang_unplug(gpointer data)
 {
     Job *j = data;
-    Front *f = job_front(j);
+    ApsimFront *f = job_front(j);
 
     if (!f)
         return G_SOURCE_REMOVE;
     f->hang_unplug = j->hang;
     if (!f->hang_unplug && f->unplug_pending)
-        front_device_del(f); /* the guest lets go at last */
+        apsim_front_device_close(f, TRUE); /* the guest lets go at last */
     j->ok = TRUE;
     return G_SOURCE_REMOVE;
 }
@@ -705,7 +686,7 @@ drain_unplugs(gpointer data)
 
     for (;;) {
         char *name;
-        Front *f;
+        ApsimFront *f;
 
         pthread_mutex_lock(&qmp->mutex);
         name = g_queue_pop_head(&qmp->unplugs);
@@ -714,7 +695,7 @@ drain_unplugs(gpointer data)
             break;
         f = g_hash_table_lookup(qmp->fronts, name);
         if (f && f->device_id) /* vfio_ap_req_notifier_handler -> qdev_unplug */
-            front_device_del(f);
+            apsim_front_device_close(f, TRUE);
         g_free(name);
     }
     return G_SOURCE_REMOVE;
@@ -747,6 +728,12 @@ loop_thread(gpointer data)
     return NULL;
 }
 
+static guint
+pid_hash(gconstpointer key)
+{
+    return g_int64_hash(key);
+}
+
 ApsimQmp *
 apsim_qmp_new(ApsimHost *host, const char *dir)
 {
@@ -756,7 +743,8 @@ apsim_qmp_new(ApsimHost *host, const char *dir)
     qmp->dir = g_strdup(dir);
     qmp->context = g_main_context_new();
     qmp->loop = g_main_loop_new(qmp->context, FALSE);
-    qmp->fronts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify) front_free);
+    qmp->fronts = g_hash_table_new(g_str_hash, g_str_equal);
+    qmp->owned = g_hash_table_new(pid_hash, g_int64_equal);
     pthread_mutex_init(&qmp->mutex, NULL);
     pthread_cond_init(&qmp->cond, NULL);
     g_queue_init(&qmp->unplugs);
@@ -765,23 +753,58 @@ apsim_qmp_new(ApsimHost *host, const char *dir)
     return qmp;
 }
 
+typedef struct {
+    ApsimQmp *qmp;
+    const char *path;
+    GError *error;
+    gboolean ok;
+} ListenJob;
+
+static gboolean
+job_listen(gpointer data)
+{
+    ListenJob *j = data;
+
+    j->ok = apsim_qemu_socket_listen(j->qmp, j->path, &j->error);
+    return G_SOURCE_REMOVE;
+}
+
+gboolean
+apsim_qmp_listen_qemu(ApsimQmp *qmp, const char *path, GError **error)
+{
+    ListenJob job = { qmp, path, NULL, FALSE };
+
+    run_in_loop(qmp, job_listen, &job);
+    if (job.error)
+        g_propagate_error(error, job.error);
+    return job.ok;
+}
+
 static gboolean
 job_shutdown(gpointer data)
 {
     ApsimQmp *qmp = ((ApsimQmp **) data)[0];
+    g_autoptr(GHashTable) all = g_hash_table_new(NULL, NULL);
+    g_autoptr(GList) fronts = NULL;
     GHashTableIter iter;
     gpointer value;
 
-    /* every QEMU quits: its device closes, its guest stops */
-    g_hash_table_iter_init(&iter, qmp->fronts);
-    while (g_hash_table_iter_next(&iter, NULL, &value)) {
-        Front *f = value;
-
-        front_device_del(f);
-        broadcast_event(f, "SHUTDOWN", NULL);
-        apsim_guest_stop(qmp->host, f->guest, TRUE);
+    apsim_qemu_socket_close(qmp);
+    for (GList *l = qmp->pending; l; l = l->next)
+        client_close(l->data);
+    /* every QEMU quits: its device closes, its guest stops (a front apsim-qemu started is in both tables) */
+    for (guint t = 0; t < 2; t++) {
+        g_hash_table_iter_init(&iter, t == 0 ? qmp->fronts : qmp->owned);
+        while (g_hash_table_iter_next(&iter, NULL, &value))
+            g_hash_table_add(all, value);
     }
-    g_hash_table_remove_all(qmp->fronts);
+    fronts = g_hash_table_get_keys(all);
+    for (GList *l = fronts; l; l = l->next) {
+        ApsimFront *f = l->data;
+
+        apsim_front_event_shutdown(f, FALSE, "host-signal");
+        apsim_front_end(f);
+    }
     g_main_loop_quit(qmp->loop);
     return G_SOURCE_REMOVE;
 }
@@ -796,12 +819,17 @@ apsim_qmp_free(ApsimQmp *qmp)
     apsim_host_set_request_func(qmp->host, NULL, NULL);
     run_in_loop(qmp, job_shutdown, arg);
     g_thread_join(qmp->thread);
+    /* the clients whose reads were pending when their fronts ended */
+    while (g_main_context_iteration(qmp->context, FALSE))
+        ;
     g_hash_table_unref(qmp->fronts);
+    g_hash_table_unref(qmp->owned);
     g_main_loop_unref(qmp->loop);
     g_main_context_unref(qmp->context);
     g_queue_clear_full(&qmp->unplugs, g_free);
     pthread_cond_destroy(&qmp->cond);
     pthread_mutex_destroy(&qmp->mutex);
+    g_free(qmp->qemu_path);
     g_free(qmp->dir);
     g_free(qmp);
 }

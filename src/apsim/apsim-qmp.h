@@ -1,5 +1,7 @@
-/* apsim-qmp.h: each simulated guest's QEMU front: a QMP monitor on a UNIX socket (greeting,
- * qmp_capabilities, device_add/device_del of vfio-ap with DEVICE_DELETED, query-status, qom-list, quit) */
+/* apsim-qmp.h: each simulated guest's QEMU front: its QMP monitors (greeting, qmp_capabilities, device_add and
+ * device_del of vfio-ap with DEVICE_DELETED, run state, what libvirt's QEMU driver asks), on a UNIX socket of
+ * apsim's own for guests started through the control interface, or behind an apsim-qemu process that libvirt
+ * started as its emulator (see apsim-qemu(1)) */
 #pragma once
 
 #include <glib.h>
@@ -12,6 +14,9 @@ typedef struct ApsimQmp ApsimQmp;
  * the host's request-IRQ handler: a guest that is not an "old QEMU" unplugs its vfio-ap device when asked. */
 ApsimQmp *apsim_qmp_new(ApsimHost *host, const char *dir);
 void apsim_qmp_free(ApsimQmp *qmp);
+/* Serves the QEMU-front socket at path, through which apsim-qemu processes start their guests and relay their
+ * monitors (mode 0666: libvirt runs its QEMU as an unprivileged user) */
+gboolean apsim_qmp_listen_qemu(ApsimQmp *qmp, const char *path, GError **error);
 
 /* Starts a guest with its monitor; with cold_mdev, the vfio-ap device (id "hostdev0") is plugged before the
  * guest runs. */

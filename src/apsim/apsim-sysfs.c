@@ -25,6 +25,8 @@ apsim_attrs_for(ApsimObjectKind kind, guint *n)
         return apsim_mdev_type_attrs(n);
     case APSIM_OBJ_MDEV:
         return apsim_mdev_attrs(n);
+    case APSIM_OBJ_CPUS:
+        return apsim_cpu_attrs(n);
     case APSIM_OBJ_AP_ROOT:
         break;
     }
@@ -101,6 +103,9 @@ set_attr(ApsimHost *host, ApsimNode *node, const char *name)
         break;
     case APSIM_DIR_MDEV:
         node->obj.kind = APSIM_OBJ_MDEV;
+        break;
+    case APSIM_DIR_CPUS:
+        node->obj.kind = APSIM_OBJ_CPUS;
         break;
     default:
         return FALSE;
@@ -262,6 +267,8 @@ step(ApsimHost *host, ApsimNode *node, const char *name)
             return set_dir(node, APSIM_DIR_AP_ROOT);
         if (g_str_equal(name, "vfio_ap"))
             return set_dir(node, APSIM_DIR_VFIO_AP);
+        if (g_str_equal(name, "system"))
+            return set_dir(node, APSIM_DIR_SYSTEM);
         return FALSE;
     case APSIM_DIR_AP_ROOT:
         if (parse_card_name(name, &a) && card_present(host, a)) {
@@ -364,6 +371,12 @@ step(ApsimHost *host, ApsimNode *node, const char *name)
         if (g_str_equal(name, "devices"))
             return set_dir(node, APSIM_DIR_IOMMU_GROUP_DEVICES);
         return FALSE;
+    case APSIM_DIR_SYSTEM:
+        if (g_str_equal(name, "cpu"))
+            return set_dir(node, APSIM_DIR_CPUS);
+        return FALSE;
+    case APSIM_DIR_CPUS:
+        return set_attr(host, node, name);
     }
     return FALSE;
 }
@@ -427,6 +440,9 @@ add_attrs(ApsimHost *host, GArray *entries, const ApsimNode *dir)
         break;
     case APSIM_DIR_MDEV:
         probe.obj.kind = APSIM_OBJ_MDEV;
+        break;
+    case APSIM_DIR_CPUS:
+        probe.obj.kind = APSIM_OBJ_CPUS;
         break;
     default:
         return;
@@ -543,7 +559,14 @@ apsim_sysfs_list(ApsimHost *host, const ApsimNode *dir)
         break;
     case APSIM_DIR_DEVICES:
         add(e, APSIM_NODE_DIR, g_strdup("ap"));
+        add(e, APSIM_NODE_DIR, g_strdup("system"));
         add(e, APSIM_NODE_DIR, g_strdup("vfio_ap"));
+        break;
+    case APSIM_DIR_SYSTEM:
+        add(e, APSIM_NODE_DIR, g_strdup("cpu"));
+        break;
+    case APSIM_DIR_CPUS:
+        add_attrs(host, e, dir);
         break;
     case APSIM_DIR_AP_ROOT:
         add_cards(host, e, APSIM_NODE_DIR);

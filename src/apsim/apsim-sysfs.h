@@ -42,6 +42,8 @@ typedef enum {
     APSIM_DIR_IOMMU_GROUPS,
     APSIM_DIR_IOMMU_GROUP,
     APSIM_DIR_IOMMU_GROUP_DEVICES,
+    APSIM_DIR_SYSTEM, /* /sys/devices/system */
+    APSIM_DIR_CPUS,   /* /sys/devices/system/cpu */
 } ApsimDirKind;
 
 typedef struct {

@@ -184,12 +184,18 @@ apsim_topology_parse(const char *data, gsize length, const char *name, GError **
         !get_bool(kf, "host", "ap-config", TRUE, &t->ap_config, error) ||
         !get_bool(kf, "host", "hotplug", TRUE, &t->hotplug, error) ||
         !get_bool(kf, "host", "driver-override", TRUE, &t->driver_override, error) ||
+        /* the CPUs of the machine apsim runs on: the guests' QEMU threads really run there */
+        !get_uint(kf, "host", "cpus", MAX(g_get_num_processors(), 1), 4096, &t->cpus, error) ||
         !get_mask(kf, "host", "usage-domains", &none, t->max_domain_id, &t->qci_domains, error) ||
         !get_mask(kf, "host", "control-domains", &t->qci_domains, t->max_domain_id, &t->qci_control_domains,
                   error) ||
         !get_mask(kf, "host", "apmask", &all, 255, &t->apmask, error) ||
         !get_mask(kf, "host", "aqmask", &all, 255, &t->aqmask, error))
         return NULL;
+    if (t->cpus == 0) {
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("Topology key [host] cpus: a host has at least one CPU"));
+        return NULL;
+    }
 
     if (g_key_file_has_group(kf, "cards")) {
         ApmMask ids;

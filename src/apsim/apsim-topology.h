@@ -34,6 +34,7 @@ typedef struct {
     gboolean ap_config;       /* the mdev ap_config attribute (6.10+) */
     gboolean hotplug;         /* dynamic configuration (6.0+); without it assign/remove give EBUSY with a guest */
     gboolean driver_override; /* queue driver_override (6.19+) and all-ones in_use checks */
+    guint cpus;               /* online CPUs (/sys/devices/system/cpu/online: 0 to cpus - 1) */
     GArray *cards;            /* ApsimCardSpec, ascending id */
 } ApsimTopology;
 

@@ -110,6 +110,8 @@ store_type_create(ApsimHost *host, const ApsimObject *obj, const char *buf, gsiz
     g_hash_table_insert(host->mdev_registry, mdev->name, mdev);
     apm_lock_release(&host->devices);
 
+    /* vfio_register_emulated_iommu_dev: the group's /dev/vfio node */
+    apsim_emit_group(host, mdev->iommu_group, TRUE);
     g_snprintf(devpath, sizeof(devpath), "/devices/vfio_ap/matrix/%s", mdev->name);
     {
         g_autofree char *type = g_strdup("MDEV_TYPE=vfio_ap-passthrough");
@@ -535,6 +537,7 @@ store_remove(ApsimHost *host, const ApsimObject *obj, const char *buf, gsize len
     g_snprintf(devpath, sizeof(devpath), "/devices/vfio_ap/matrix/%s", m->name);
     g_hash_table_remove(host->mdev_registry, m->name); /* drops the registry's reference */
     apm_lock_release(&host->devices);
+    apsim_emit_group(host, m->iommu_group, FALSE);
     apsim_emit_uevent(host, APSIM_UEVENT_REMOVE, devpath, "mdev", NULL);
     return 0;
 }
