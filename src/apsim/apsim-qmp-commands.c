@@ -3,6 +3,7 @@
  * s390-ccw-virtio under TCG with a vfio-ap device, and "none" for libvirt's capability probe. */
 #include "config.h"
 #include "apsim-qmp-private.h"
+#include "apsim-qemu-options.h"
 
 #include <string.h>
 
@@ -75,6 +76,7 @@ static const struct {
     { "secret", "object", FALSE },
     { "memory-backend", "object", TRUE },
     { "memory-backend-ram", "memory-backend", FALSE },
+    { "memory-backend-file", "memory-backend", FALSE },
 };
 
 static gint
@@ -506,6 +508,45 @@ cmd_query_cpus_fast(ApsimClient *c, JsonNode *id, JsonObject *args)
 }
 
 /* A front has no disks */
+/* The options apsim-qemu takes with key=value values, and their keys (apsim-qemu-options.c) */
+static void
+cmd_query_command_line_options(ApsimClient *c, JsonNode *id, JsonObject *args)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    const char *only = get_string(args, "option");
+    const ApsimQemuOption *options;
+    guint n;
+    gboolean found = FALSE;
+
+    options = apsim_qemu_options(&n);
+    json_builder_begin_array(b);
+    for (guint i = 0; i < n; i++) {
+        if (!options[i].keys || (only && !g_str_equal(only, options[i].name)))
+            continue;
+        found = TRUE;
+        json_builder_begin_object(b);
+        member_string(b, "option", options[i].name);
+        json_builder_set_member_name(b, "parameters");
+        json_builder_begin_array(b);
+        for (guint k = 0; options[i].keys[k]; k++) {
+            json_builder_begin_object(b);
+            member_string(b, "name", options[i].keys[k]);
+            member_string(b, "type", "string");
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    if (only && !found) {
+        g_autofree char *desc = g_strdup_printf("invalid option name: %s", only);
+
+        apsim_client_error(c, id, "GenericError", desc);
+        return;
+    }
+    reply_builder(c, id, b);
+}
+
 static void
 cmd_query_block(ApsimClient *c, JsonNode *id, JsonObject *args)
 {
@@ -617,6 +658,7 @@ static const struct {
     { "qom-list-types", cmd_qom_list_types },
     { "query-block", cmd_query_block },
     { "query-chardev", cmd_query_chardev },
+    { "query-command-line-options", cmd_query_command_line_options },
     { "query-commands", cmd_query_commands },
     { "query-cpu-definitions", cmd_query_cpu_definitions },
     { "query-cpus-fast", cmd_query_cpus_fast },
