@@ -414,6 +414,101 @@ bind_over(const char *source, const char *target, GError **error)
     return TRUE;
 }
 
+/* ---- exec: the command, and what it leaves behind --------------------------------------------------------- */
+
+static volatile sig_atomic_t forward_to;
+
+static void
+forward_signal(int sig)
+{
+    if (forward_to > 0)
+        kill(forward_to, sig);
+}
+
+/* The processes this one adopted (as subreaper) or started: /proc's ppid */
+static GArray *
+children(void)
+{
+    GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+    g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
+    const char *name;
+
+    while (dir && (name = g_dir_read_name(dir))) {
+        g_autofree char *path = NULL, *stat = NULL;
+        const char *paren;
+        int ppid;
+
+        if (!g_ascii_isdigit(name[0]))
+            continue;
+        path = g_strdup_printf("/proc/%s/stat", name);
+        if (!g_file_get_contents(path, &stat, NULL, NULL) || !(paren = strrchr(stat, ')')) ||
+            sscanf(paren + 2, "%*c %d", &ppid) != 1 || ppid != getpid())
+            continue;
+        g_array_append_val(pids, (pid_t) { (pid_t) atoi(name) });
+    }
+    return pids;
+}
+
+/* Runs the command in a child and stays as the namespace's subreaper: daemons the command starts (libvirtd,
+ * virtlogd, the QEMUs libvirt starts) are reaped when they exit, and those still running when the command ends
+ * are stopped (SIGTERM, then SIGKILL after 5 s), so that nothing of the namespace outlives it. Returns the
+ * command's exit status (128 + N when a signal N ended it). */
+static int
+run_reaped(char **command)
+{
+    struct sigaction sa = { .sa_handler = forward_signal };
+    pid_t child;
+    int status = 0, rc = 127;
+
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    child = fork();
+    if (child < 0) {
+        g_printerr(_("apsim exec: cannot run %s: %s\n"), command[0], g_strerror(errno));
+        return 127;
+    }
+    if (child == 0) {
+        execvp(command[0], command);
+        g_printerr(_("apsim exec: cannot run %s: %s\n"), command[0], g_strerror(errno));
+        _exit(127);
+    }
+    forward_to = child;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    for (;;) {
+        pid_t pid = waitpid(-1, &status, 0);
+
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid < 0)
+            break;
+        if (pid == child) {
+            rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            break;
+        }
+    }
+    forward_to = 0;
+    for (int round = 0; round < 2; round++) {
+        g_autoptr(GArray) left = children();
+        gint64 until = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+        if (left->len == 0)
+            break;
+        for (guint i = 0; i < left->len; i++)
+            kill(g_array_index(left, pid_t, i), round == 0 ? SIGTERM : SIGKILL);
+        while (g_get_monotonic_time() < until) {
+            pid_t pid = waitpid(-1, NULL, WNOHANG);
+
+            if (pid < 0 && errno == ECHILD)
+                break;
+            if (pid <= 0)
+                g_usleep(20 * 1000);
+        }
+    }
+    return rc;
+}
+
 static int
 cmd_exec(int argc, char **argv)
 {
@@ -479,9 +574,7 @@ cmd_exec(int argc, char **argv)
         g_printerr(_("apsim exec: the statfs shim libapsim-preload.so was not found; libudev-based tools will "
                      "not accept the simulated /sys\n"));
     }
-    execvp(argv[cmd], argv + cmd);
-    g_printerr(_("apsim exec: cannot run %s: %s\n"), argv[cmd], g_strerror(errno));
-    return 127;
+    return run_reaped(argv + cmd);
 }
 
 /* ---- ctl ------------------------------------------------------------------------------------------------ */

@@ -507,6 +507,14 @@ cmd_query_cpus_fast(ApsimClient *c, JsonNode *id, JsonObject *args)
     reply_builder(c, id, b);
 }
 
+/* A front runs no background jobs (block jobs, migration) */
+static void
+cmd_query_jobs(ApsimClient *c, JsonNode *id, JsonObject *args)
+{
+    (void) args;
+    reply_empty_list(c, id);
+}
+
 /* A front has no disks */
 /* The options apsim-qemu takes with key=value values, and their keys (apsim-qemu-options.c) */
 static void
@@ -662,6 +670,7 @@ static const struct {
     { "query-commands", cmd_query_commands },
     { "query-cpu-definitions", cmd_query_cpu_definitions },
     { "query-cpus-fast", cmd_query_cpus_fast },
+    { "query-jobs", cmd_query_jobs },
     { "query-kvm", cmd_query_kvm },
     { "query-machines", cmd_query_machines },
     { "query-migrate-capabilities", cmd_query_migrate_capabilities },

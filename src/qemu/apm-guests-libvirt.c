@@ -14,6 +14,8 @@
  * pulls in cost more to load than most apmatrix commands take to run */
 #define LIBVIRT_FUNCTIONS(X) \
     X(ConnectClose) \
+    X(ConnectDomainEventDeregisterAny) \
+    X(ConnectDomainEventRegisterAny) \
     X(ConnectGetURI) \
     X(ConnectListAllDomains) \
     X(ConnectOpen) \
@@ -25,6 +27,10 @@
     X(DomainIsActive) \
     X(DomainIsPersistent) \
     X(DomainLookupByName) \
+    X(EventAddTimeout) \
+    X(EventRegisterDefaultImpl) \
+    X(EventRemoveTimeout) \
+    X(EventRunDefaultImpl) \
     X(GetLastError) \
     X(ResetLastError) \
     X(SetErrorFunc)
@@ -214,8 +220,72 @@ lv_attach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGue
     return ok;
 }
 
-/* libvirt waits for DEVICE_DELETED itself (a few seconds) and may return before it came; then the device goes
- * from the live XML once QEMU has let go */
+/* ---- waiting for a device to leave a guest: libvirt's events ---------------------------------------------- */
+
+typedef struct {
+    const char *alias; /* the device's alias in the guest */
+    gboolean removed;  /* libvirt dropped it (DEVICE_DELETED from QEMU) */
+    gboolean stopped;  /* the guest stopped, which takes every device with it */
+    gboolean timed_out;
+} RemovalWait;
+
+static void
+on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque)
+{
+    RemovalWait *w = opaque;
+
+    (void) conn;
+    (void) dom;
+    if (alias && w->alias && g_str_equal(alias, w->alias))
+        w->removed = TRUE;
+}
+
+static void
+on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
+{
+    RemovalWait *w = opaque;
+
+    (void) conn;
+    (void) dom;
+    (void) detail;
+    if (event == VIR_DOMAIN_EVENT_STOPPED)
+        w->stopped = TRUE;
+}
+
+static void
+on_wait_timeout(int timer, void *opaque)
+{
+    RemovalWait *w = opaque;
+
+    (void) timer;
+    w->timed_out = TRUE;
+}
+
+/* libvirt passes on QEMU's refusal of a second device_del while the guest has not acknowledged the first (QEMU
+ * 6.0 and later say "Device ID is already in the process of unplug") */
+static gboolean
+unplug_pending(void)
+{
+    virErrorPtr err = lv.GetLastError();
+
+    return err && err->message && strstr(err->message, "is already in the process of unplug");
+}
+
+/* Whether the running guest still has the vfio-ap device of uuid: libvirt's live XML */
+static gboolean
+still_attached(Libvirt *l, virDomainPtr dom, const ApmUuid *uuid, gboolean *attached, GError **error)
+{
+    g_autoptr(ApmGuest) g = guest_of(l, dom, error);
+
+    if (!g)
+        return FALSE;
+    *attached = g->running && g->live && apm_uuid_equal(&g->live->uuid, uuid);
+    return TRUE;
+}
+
+/* libvirt sends device_del and waits a few seconds for QEMU's DEVICE_DELETED itself; a guest that takes longer
+ * keeps the device in its live XML until libvirt hears the event, which it passes on as DEVICE_REMOVED. The wait
+ * runs libvirt's event loop until that event, the guest stopping, or timeout_ms from the start. */
 static gboolean
 lv_detach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGuestFlags flags, guint timeout_ms,
           GError **error)
@@ -225,30 +295,63 @@ lv_detach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGue
     ApmHostdev plain = { hostdev->uuid, NULL, 0 };
     g_autofree char *xml = apm_hostdev_format(&plain, 0);
     gint64 until = g_get_monotonic_time() + (gint64) timeout_ms * 1000;
-    gboolean ok;
+    RemovalWait wait = { hostdev->alias ? hostdev->alias : "hostdev0", FALSE, FALSE, FALSE };
+    int removed_cb = -1, lifecycle_cb = -1;
+    gboolean ok, attached = TRUE;
 
     if (!dom)
         return FALSE;
+    if (flags & APM_GUEST_LIVE) {
+        removed_cb = lv.ConnectDomainEventRegisterAny(l->conn, dom, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+                                                      VIR_DOMAIN_EVENT_CALLBACK(on_device_removed), &wait, NULL);
+        lifecycle_cb = lv.ConnectDomainEventRegisterAny(l->conn, dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                                        VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), &wait, NULL);
+    }
     ok = lv.DomainDetachDeviceFlags(dom, xml, affect(flags)) == 0;
-    if (!ok)
+    if (!ok && (flags == APM_GUEST_LIVE) && unplug_pending()) {
+        /* an earlier device_del is still waiting for the guest: the same wait, not a failure */
+        lv.ResetLastError();
+        ok = TRUE;
+    } else if (!ok) {
         set_libvirt_error(error, _("cannot detach the vfio-ap hostdev"), l->uri);
-    while (ok && (flags & APM_GUEST_LIVE)) {
-        g_autoptr(ApmGuest) g = guest_of(l, dom, error);
+    }
+    if (ok && (flags & APM_GUEST_LIVE)) {
+        ok = still_attached(l, dom, &hostdev->uuid, &attached, error);
+        while (ok && attached && !wait.removed && !wait.stopped && !wait.timed_out) {
+            gint64 left_ms = (until - g_get_monotonic_time()) / 1000;
+            int timer;
 
-        if (!g) {
-            ok = FALSE;
-        } else if (!g->running || !g->live || !apm_uuid_equal(&g->live->uuid, &hostdev->uuid)) {
-            break;
-        } else if (g_get_monotonic_time() >= until) {
+            if (left_ms <= 0)
+                break;
+            if (removed_cb < 0) {
+                /* a driver without the event: its live XML, now and then */
+                g_usleep(MIN(left_ms, 50) * 1000);
+                ok = still_attached(l, dom, &hostdev->uuid, &attached, error);
+                continue;
+            }
+            timer = lv.EventAddTimeout((int) MIN(left_ms, G_MAXINT), on_wait_timeout, &wait, NULL);
+            if (timer < 0 || lv.EventRunDefaultImpl() < 0) {
+                if (timer >= 0)
+                    lv.EventRemoveTimeout(timer);
+                break;
+            }
+            lv.EventRemoveTimeout(timer);
+        }
+        /* what the events said, checked against the live XML */
+        if (ok)
+            ok = still_attached(l, dom, &hostdev->uuid, &attached, error);
+        if (ok && attached) {
             g_set_error(error, APM_ERROR, APM_ERROR_TIMEOUT,
                         _("Guest %s did not release its vfio-ap device within %u ms (no DEVICE_DELETED): the device "
                           "is still attached"),
                         name, timeout_ms);
             ok = FALSE;
-        } else {
-            g_usleep(50 * 1000);
         }
     }
+    if (removed_cb >= 0)
+        lv.ConnectDomainEventDeregisterAny(l->conn, removed_cb);
+    if (lifecycle_cb >= 0)
+        lv.ConnectDomainEventDeregisterAny(l->conn, lifecycle_cb);
     lv.DomainFree(dom);
     return ok;
 }
@@ -276,6 +379,13 @@ apm_guests_open_libvirt(const char *uri, GError **error)
     if (!load_libvirt(error))
         return NULL;
     lv.SetErrorFunc(NULL, quiet);
+    /* events reach a connection only when an event loop was registered before it was opened */
+    {
+        static gsize registered = 0;
+
+        if (g_once_init_enter(&registered))
+            g_once_init_leave(&registered, lv.EventRegisterDefaultImpl() == 0 ? 1 : 2);
+    }
     conn = lv.ConnectOpen(uri);
     if (!conn) {
         set_libvirt_error(error, _("cannot connect"), uri ? uri : _("the default URI"));
