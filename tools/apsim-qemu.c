@@ -54,7 +54,36 @@ typedef struct {
     GPtrArray *devices;  /* Device */
 } Config;
 
-static const char *prog = "qemu-system-s390x";
+static const char *prog = "apsim-qemu";
+
+static void
+chardev_free(Chardev *c)
+{
+    g_free(c->id);
+    g_free(c->path);
+    g_free(c);
+}
+
+static void
+device_free(Device *d)
+{
+    g_free(d->text);
+    g_free(d->driver);
+    g_free(d->id);
+    g_free(d->sysfsdev);
+    g_free(d);
+}
+
+static void
+config_clear(Config *cfg)
+{
+    g_free(cfg->name);
+    g_free(cfg->machine);
+    g_free(cfg->pidfile);
+    g_clear_pointer(&cfg->chardevs, g_ptr_array_unref);
+    g_clear_pointer(&cfg->devices, g_ptr_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Config, config_clear)
 
 static void G_GNUC_PRINTF(2, 3)
 fail_option(const char *option, const char *format, ...)
@@ -343,9 +372,7 @@ opt_chardev(Config *cfg, const char *option, const char *value)
 
         if (!g_ascii_string_to_unsigned(fd, 10, 3, G_MAXINT, &n, NULL) || fcntl((int) n, F_GETFD) < 0) {
             fail_option(option, _("fd '%s' is not an open file descriptor"), fd);
-            g_free(c->id);
-            g_free(c->path);
-            g_free(c);
+            chardev_free(c);
             return FALSE;
         }
         c->fd = (int) n;
@@ -1011,16 +1038,21 @@ detach_stdio(void)
 int
 main(int argc, char **argv)
 {
-    Config cfg = { 0 };
+    g_auto(Config) cfg = { 0 };
     g_autoptr(GPtrArray) monitors = g_ptr_array_new_with_free_func(g_free);
     const char *socket_path = g_getenv("APSIM_QEMU_SOCKET") ? g_getenv("APSIM_QEMU_SOCKET") : APSIM_QEMU_SOCKET;
     int ready_fd = -1, owner, sigfd;
     sigset_t sigs;
 
     apm_i18n_init();
-    prog = g_path_get_basename(argv[0]);
-    cfg.chardevs = g_ptr_array_new();
-    cfg.devices = g_ptr_array_new();
+    {
+        g_autofree char *base = g_path_get_basename(argv[0]);
+
+        g_set_prgname(base);
+        prog = g_get_prgname();
+    }
+    cfg.chardevs = g_ptr_array_new_with_free_func((GDestroyNotify) chardev_free);
+    cfg.devices = g_ptr_array_new_with_free_func((GDestroyNotify) device_free);
     if (!parse_args(&cfg, argc, argv))
         return 1;
     /* the monitors listen before anything else: libvirt connects as soon as it knows the process */

@@ -3,70 +3,11 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
-#include <gmodule.h>
 #include <string.h>
 
 #include "apm-error.h"
 #include "apm-guests.h"
 #include "apm-i18n.h"
-
-/* libvirt is loaded when a libvirt back-end is opened, not at every start of apmatrix: its library and what it
- * pulls in cost more to load than most apmatrix commands take to run */
-#define LIBVIRT_FUNCTIONS(X) \
-    X(ConnectClose) \
-    X(ConnectDomainEventDeregisterAny) \
-    X(ConnectDomainEventRegisterAny) \
-    X(ConnectGetURI) \
-    X(ConnectListAllDomains) \
-    X(ConnectOpen) \
-    X(DomainAttachDeviceFlags) \
-    X(DomainDetachDeviceFlags) \
-    X(DomainFree) \
-    X(DomainGetName) \
-    X(DomainGetXMLDesc) \
-    X(DomainIsActive) \
-    X(DomainIsPersistent) \
-    X(DomainLookupByName) \
-    X(EventAddTimeout) \
-    X(EventRegisterDefaultImpl) \
-    X(EventRemoveTimeout) \
-    X(EventRunDefaultImpl) \
-    X(GetLastError) \
-    X(ResetLastError) \
-    X(SetErrorFunc)
-
-#define DECLARE(name) __typeof__(&vir##name) name;
-static struct {
-    LIBVIRT_FUNCTIONS(DECLARE)
-} lv;
-#undef DECLARE
-
-static gboolean
-load_libvirt(GError **error)
-{
-    static GModule *module;
-    static char *why;
-
-    if (module)
-        return TRUE;
-    if (why) {
-        g_set_error_literal(error, APM_ERROR, APM_ERROR_UNSUPPORTED, why);
-        return FALSE;
-    }
-    module = g_module_open("libvirt.so.0", G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
-#define RESOLVE(name)                                                                                            \
-    if (module && !g_module_symbol(module, "vir" #name, (gpointer *) &lv.name)) {                               \
-        g_module_close(module);                                                                                  \
-        module = NULL;                                                                                           \
-    }
-    LIBVIRT_FUNCTIONS(RESOLVE)
-#undef RESOLVE
-    if (module)
-        return TRUE;
-    why = g_strdup_printf(_("the libvirt client library (libvirt.so.0) cannot be loaded: %s"), g_module_error());
-    g_set_error_literal(error, APM_ERROR, APM_ERROR_UNSUPPORTED, why);
-    return FALSE;
-}
 
 typedef struct {
     virConnectPtr conn;
@@ -84,7 +25,7 @@ quiet(void *data, virErrorPtr err)
 static void
 set_libvirt_error(GError **error, const char *what, const char *uri)
 {
-    virErrorPtr err = lv.GetLastError();
+    virErrorPtr err = virGetLastError();
     int code = APM_ERROR_PEER;
 
     if (err && (err->code == VIR_ERR_NO_DOMAIN || err->code == VIR_ERR_DEVICE_MISSING))
@@ -95,15 +36,15 @@ set_libvirt_error(GError **error, const char *what, const char *uri)
         code = APM_ERROR_CONFLICT;
     g_set_error(error, APM_ERROR, code, _("libvirt at %s: %s: %s"), uri, what,
                 err && err->message ? err->message : _("unknown error"));
-    lv.ResetLastError();
+    virResetLastError();
 }
 
 static ApmGuest *
 guest_of(Libvirt *l, virDomainPtr dom, GError **error)
 {
-    g_autoptr(ApmGuest) g = apm_guest_new(lv.DomainGetName(dom));
-    int active = lv.DomainIsActive(dom);
-    int persistent = lv.DomainIsPersistent(dom);
+    g_autoptr(ApmGuest) g = apm_guest_new(virDomainGetName(dom));
+    int active = virDomainIsActive(dom);
+    int persistent = virDomainIsPersistent(dom);
 
     if (active < 0 || persistent < 0) {
         set_libvirt_error(error, _("cannot read a guest's state"), l->uri);
@@ -112,7 +53,7 @@ guest_of(Libvirt *l, virDomainPtr dom, GError **error)
     g->running = active == 1;
     g->persistent = persistent == 1;
     if (g->running) {
-        g_autofree char *xml = lv.DomainGetXMLDesc(dom, 0);
+        g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
 
         if (!xml) {
             set_libvirt_error(error, _("cannot read a guest's XML"), l->uri);
@@ -124,7 +65,7 @@ guest_of(Libvirt *l, virDomainPtr dom, GError **error)
             g->live->alias = g_strdup("hostdev0");
     }
     if (g->persistent) {
-        g_autofree char *xml = lv.DomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+        g_autofree char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
 
         if (!xml) {
             set_libvirt_error(error, _("cannot read a guest's XML"), l->uri);
@@ -141,7 +82,7 @@ lv_list(ApmGuests *guests, GError **error)
 {
     Libvirt *l = guests->priv;
     virDomainPtr *doms = NULL;
-    int n = lv.ConnectListAllDomains(l->conn, &doms, 0);
+    int n = virConnectListAllDomains(l->conn, &doms, 0);
     g_autoptr(GPtrArray) list = NULL;
     gboolean ok = TRUE;
 
@@ -159,7 +100,7 @@ lv_list(ApmGuests *guests, GError **error)
             else
                 ok = FALSE;
         }
-        lv.DomainFree(doms[i]);
+        virDomainFree(doms[i]);
     }
     free(doms);
     return ok ? g_steal_pointer(&list) : NULL;
@@ -168,7 +109,7 @@ lv_list(ApmGuests *guests, GError **error)
 static virDomainPtr
 lookup(Libvirt *l, const char *name, GError **error)
 {
-    virDomainPtr dom = lv.DomainLookupByName(l->conn, name);
+    virDomainPtr dom = virDomainLookupByName(l->conn, name);
 
     if (!dom)
         set_libvirt_error(error, _("no such guest"), l->uri);
@@ -180,11 +121,11 @@ static gboolean
 lv_get(ApmGuests *guests, const char *name, ApmGuest **guest, GError **error)
 {
     Libvirt *l = guests->priv;
-    virDomainPtr dom = lv.DomainLookupByName(l->conn, name);
+    virDomainPtr dom = virDomainLookupByName(l->conn, name);
 
     *guest = NULL;
     if (!dom) {
-        virErrorPtr err = lv.GetLastError();
+        virErrorPtr err = virGetLastError();
 
         if (err && err->code == VIR_ERR_NO_DOMAIN)
             return TRUE;
@@ -192,7 +133,7 @@ lv_get(ApmGuests *guests, const char *name, ApmGuest **guest, GError **error)
         return FALSE;
     }
     *guest = guest_of(l, dom, error);
-    lv.DomainFree(dom);
+    virDomainFree(dom);
     return *guest != NULL;
 }
 
@@ -213,10 +154,10 @@ lv_attach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGue
 
     if (!dom)
         return FALSE;
-    ok = lv.DomainAttachDeviceFlags(dom, xml, affect(flags)) == 0;
+    ok = virDomainAttachDeviceFlags(dom, xml, affect(flags)) == 0;
     if (!ok)
         set_libvirt_error(error, _("cannot attach the vfio-ap hostdev"), l->uri);
-    lv.DomainFree(dom);
+    virDomainFree(dom);
     return ok;
 }
 
@@ -266,7 +207,7 @@ on_wait_timeout(int timer, void *opaque)
 static gboolean
 unplug_pending(void)
 {
-    virErrorPtr err = lv.GetLastError();
+    virErrorPtr err = virGetLastError();
 
     return err && err->message && strstr(err->message, "is already in the process of unplug");
 }
@@ -302,15 +243,15 @@ lv_detach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGue
     if (!dom)
         return FALSE;
     if (flags & APM_GUEST_LIVE) {
-        removed_cb = lv.ConnectDomainEventRegisterAny(l->conn, dom, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+        removed_cb = virConnectDomainEventRegisterAny(l->conn, dom, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
                                                       VIR_DOMAIN_EVENT_CALLBACK(on_device_removed), &wait, NULL);
-        lifecycle_cb = lv.ConnectDomainEventRegisterAny(l->conn, dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+        lifecycle_cb = virConnectDomainEventRegisterAny(l->conn, dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                                         VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), &wait, NULL);
     }
-    ok = lv.DomainDetachDeviceFlags(dom, xml, affect(flags)) == 0;
+    ok = virDomainDetachDeviceFlags(dom, xml, affect(flags)) == 0;
     if (!ok && (flags == APM_GUEST_LIVE) && unplug_pending()) {
         /* an earlier device_del is still waiting for the guest: the same wait, not a failure */
-        lv.ResetLastError();
+        virResetLastError();
         ok = TRUE;
     } else if (!ok) {
         set_libvirt_error(error, _("cannot detach the vfio-ap hostdev"), l->uri);
@@ -329,13 +270,13 @@ lv_detach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGue
                 ok = still_attached(l, dom, &hostdev->uuid, &attached, error);
                 continue;
             }
-            timer = lv.EventAddTimeout((int) MIN(left_ms, G_MAXINT), on_wait_timeout, &wait, NULL);
-            if (timer < 0 || lv.EventRunDefaultImpl() < 0) {
+            timer = virEventAddTimeout((int) MIN(left_ms, G_MAXINT), on_wait_timeout, &wait, NULL);
+            if (timer < 0 || virEventRunDefaultImpl() < 0) {
                 if (timer >= 0)
-                    lv.EventRemoveTimeout(timer);
+                    virEventRemoveTimeout(timer);
                 break;
             }
-            lv.EventRemoveTimeout(timer);
+            virEventRemoveTimeout(timer);
         }
         /* what the events said, checked against the live XML */
         if (ok)
@@ -349,10 +290,10 @@ lv_detach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGue
         }
     }
     if (removed_cb >= 0)
-        lv.ConnectDomainEventDeregisterAny(l->conn, removed_cb);
+        virConnectDomainEventDeregisterAny(l->conn, removed_cb);
     if (lifecycle_cb >= 0)
-        lv.ConnectDomainEventDeregisterAny(l->conn, lifecycle_cb);
-    lv.DomainFree(dom);
+        virConnectDomainEventDeregisterAny(l->conn, lifecycle_cb);
+    virDomainFree(dom);
     return ok;
 }
 
@@ -362,7 +303,7 @@ lv_finalize(ApmGuests *guests)
     Libvirt *l = guests->priv;
 
     if (l->conn)
-        lv.ConnectClose(l->conn);
+        virConnectClose(l->conn);
     g_free(l->uri);
     g_free(l);
 }
@@ -376,17 +317,15 @@ apm_guests_open_libvirt(const char *uri, GError **error)
     ApmGuests *guests;
     virConnectPtr conn;
 
-    if (!load_libvirt(error))
-        return NULL;
-    lv.SetErrorFunc(NULL, quiet);
+    virSetErrorFunc(NULL, quiet);
     /* events reach a connection only when an event loop was registered before it was opened */
     {
         static gsize registered = 0;
 
         if (g_once_init_enter(&registered))
-            g_once_init_leave(&registered, lv.EventRegisterDefaultImpl() == 0 ? 1 : 2);
+            g_once_init_leave(&registered, virEventRegisterDefaultImpl() == 0 ? 1 : 2);
     }
-    conn = lv.ConnectOpen(uri);
+    conn = virConnectOpen(uri);
     if (!conn) {
         set_libvirt_error(error, _("cannot connect"), uri ? uri : _("the default URI"));
         return NULL;
@@ -394,7 +333,7 @@ apm_guests_open_libvirt(const char *uri, GError **error)
     l = g_new0(Libvirt, 1);
     l->conn = conn;
     {
-        char *actual = lv.ConnectGetURI(conn);
+        char *actual = virConnectGetURI(conn);
 
         l->uri = g_strdup(actual ? actual : (uri ? uri : ""));
         free(actual);

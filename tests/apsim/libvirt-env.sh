@@ -16,7 +16,8 @@ mount --bind "$_lv_tmp/passwd" /etc/passwd
 mount --bind "$_lv_tmp/group" /etc/group
 VIRSH="virsh -q -c qemu:///system"
 libvirt_start() {
-  libvirtd > "${LIBVIRTD_LOG:-/dev/null}" 2>&1 &
+  # its pid file in the private /run/libvirt: /run is the host's, and another test may run a libvirtd too
+  libvirtd --pid-file /run/libvirt/libvirtd.pid > "${LIBVIRTD_LOG:-/dev/null}" 2>&1 &
   _lv_pid=$!
   for _i in $(seq 60); do
     $VIRSH nodedev-list >/dev/null 2>&1 && return 0

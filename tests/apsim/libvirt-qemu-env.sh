@@ -40,7 +40,7 @@ hostdev_xml() {
   echo "<hostdev mode='subsystem' type='mdev' model='vfio-ap'><source><address uuid='$1'/></source></hostdev>"
 }
 _lvq_start_libvirtd() {
-  libvirtd >> "${LIBVIRTD_STDERR:-/dev/null}" 2>&1 &
+  libvirtd --pid-file /run/libvirt/libvirtd.pid >> "${LIBVIRTD_STDERR:-/dev/null}" 2>&1 &
   _lv_pid=$!
   for _i in $(seq 60); do
     $VIRSH list >/dev/null 2>&1 && return 0
