@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
+#include <json-glib/json-glib.h>
 
 #include "apm-test.h"
 #include "apsim-harness.h"
@@ -27,6 +28,22 @@ next_line(Qmp *q)
     g_assert_nonnull(line);
     g_strchomp(line);
     return line;
+}
+
+static Qmp *
+qmp_connect(const char *path)
+{
+    g_autoptr(GSocketClient) client = g_socket_client_new();
+    g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(path);
+    g_autoptr(GError) error = NULL;
+    Qmp *q = g_new0(Qmp, 1);
+
+    q->conn = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(addr), NULL, &error);
+    g_assert_no_error(error);
+    q->in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(q->conn)));
+    g_data_input_stream_set_newline_type(q->in, G_DATA_STREAM_NEWLINE_TYPE_ANY);
+    q->out = g_io_stream_get_output_stream(G_IO_STREAM(q->conn));
+    return q;
 }
 
 static Qmp *
@@ -66,6 +83,19 @@ qmp_cmd(Qmp *q, const char *json)
 
     g_assert_true(g_output_stream_write_all(q->out, line, strlen(line), NULL, NULL, NULL));
     return next_line(q);
+}
+
+/* The reply to a command, past the events that come before it */
+static char *
+qmp_cmd_reply(Qmp *q, const char *json)
+{
+    char *line = qmp_cmd(q, json);
+
+    while (g_str_has_prefix(line, "{\"event\"")) {
+        g_free(line);
+        line = next_line(q);
+    }
+    return line;
 }
 
 #define assert_qmp(q, json, expected)                                                                            \
@@ -184,6 +214,202 @@ test_quit_stops_guest(void)
     sim_stop(sim);
 }
 
+/* Every command query-commands lists is answered (none says CommandNotFound), and an unlisted one is not */
+static void
+test_listed_commands_answered(void)
+{
+    Sim *sim = start_with_mdevs();
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autofree char *reply = NULL;
+    JsonArray *list;
+    Qmp *q;
+
+    sim_ctl(sim, "guest-start g1");
+    q = qmp_open(sim, "g1");
+    assert_qmp(q, "{\"execute\":\"qmp_capabilities\"}", "{\"return\":{}}");
+    reply = qmp_cmd(q, "{\"execute\":\"query-commands\"}");
+    g_assert_true(json_parser_load_from_data(parser, reply, -1, NULL));
+    list = json_object_get_array_member(json_node_get_object(json_parser_get_root(parser)), "return");
+    g_assert_cmpuint(json_array_get_length(list), >=, 20);
+    for (guint i = 0; i < json_array_get_length(list); i++) {
+        const char *name = json_object_get_string_member(json_array_get_object_element(list, i), "name");
+        g_autofree char *cmd = NULL, *r = NULL;
+
+        if (g_str_equal(name, "quit") || g_str_equal(name, "system_powerdown") || g_str_equal(name, "device_del"))
+            continue; /* they end or change the guest; tested on their own */
+        if (g_str_equal(name, "qmp_capabilities"))
+            continue; /* QEMU's own answer once negotiated is CommandNotFound (tested above) */
+        cmd = g_strdup_printf("{\"execute\":\"%s\"}", name);
+        r = qmp_cmd_reply(q, cmd);
+        if (strstr(r, "CommandNotFound"))
+            g_error("%s is listed but not answered: %s", name, r);
+    }
+    {
+        g_autofree char *r = qmp_cmd_reply(q, "{\"execute\":\"query-hotpluggable-cpus\"}");
+
+        g_assert_cmpstr(r, ==, "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"The command "
+                               "query-hotpluggable-cpus has not been found\"}}");
+    }
+    qmp_close(q);
+    sim_stop(sim);
+}
+
+static char *
+qemu_socket(Sim *sim)
+{
+    return g_strdup_printf("%s/run/apsim/qemu.sock", sim->root);
+}
+
+/* A front apsim-qemu starts lives as long as its connection: paused, cold-plugged, its monitor a fresh QMP
+ * session; when the connection closes (the process died) the device closes and the guest goes */
+static void
+test_qemu_socket_front_lives_with_owner(void)
+{
+    Sim *sim = start_with_mdevs();
+    g_autofree char *path = qemu_socket(sim);
+    g_autofree char *greeting = NULL, *event = NULL, *dump = NULL, *status = NULL;
+    Qmp *owner = qmp_connect(path), *mon;
+
+    assert_qmp(owner, "{\"execute\":\"apsim-qemu-start\",\"arguments\":{\"name\":\"lv1\",\"machine\":"
+                      "\"s390-ccw-virtio\",\"paused\":true,\"no-shutdown\":true,\"vcpu-threads\":[4242],"
+                      "\"chardevs\":[{\"label\":\"charmonitor\",\"filename\":\"unix:/x,server=on\"}],"
+                      "\"devices\":[{\"driver\":\"vfio-ap\",\"id\":\"hostdev0\",\"sysfsdev\":"
+                      "\"/sys/bus/mdev/devices/" U1 "\"}]}}",
+               "{\"return\":{}}");
+    status = sim_read(sim, "devices/ap/card01/01.0002/status");
+    g_assert_cmpstr(status, ==, "in use\n");
+    mon = qmp_connect(path);
+    greeting = qmp_cmd(mon, "{\"execute\":\"apsim-qemu-monitor\"}");
+    g_assert_true(g_str_has_prefix(greeting, "{\"QMP\":{\"version\":{\"qemu\":{\"micro\":0,\"minor\":2,\"major\":7}"));
+    assert_qmp(mon, "{\"execute\":\"qmp_capabilities\",\"id\":\"libvirt-1\"}", "{\"return\":{},\"id\":\"libvirt-1\"}");
+    assert_qmp(mon, "{\"execute\":\"query-status\"}",
+               "{\"return\":{\"status\":\"prelaunch\",\"singlestep\":false,\"running\":false}}");
+    assert_qmp(mon, "{\"execute\":\"query-cpus-fast\"}",
+               "{\"return\":[{\"cpu-index\":0,\"qom-path\":\"/machine/unattached/device[0]\",\"thread-id\":4242,"
+               "\"props\":{\"core-id\":0},\"target\":\"s390x\",\"cpu-state\":\"operating\"}]}");
+    assert_qmp(mon, "{\"execute\":\"query-chardev\"}",
+               "{\"return\":[{\"frontend-open\":true,\"filename\":\"unix:/x,server=on\",\"label\":\"charmonitor\"}]}");
+    assert_qmp(mon, "{\"execute\":\"cont\"}", "{\"return\":{}}");
+    event = next_line(mon);
+    g_assert_true(g_str_has_prefix(event, "{\"event\":\"RESUME\",\"data\":{}"));
+    assert_qmp(mon, "{\"execute\":\"query-status\"}",
+               "{\"return\":{\"status\":\"running\",\"singlestep\":false,\"running\":true}}");
+    assert_qmp(mon, "{\"execute\":\"qom-list\",\"arguments\":{\"path\":\"/machine/peripheral\"}}",
+               "{\"return\":[{\"name\":\"hostdev0\",\"type\":\"child<vfio-ap>\"}]}");
+    dump = sim_ctl_out(sim, "guest-apcb lv1");
+    g_assert_cmpstr(dump, ==, "adapters=1\ndomains=2\ncontrol_domains=\ncfg_changes=0\n");
+    /* the process dies: its connection closes */
+    qmp_close(owner);
+    for (int i = 0; i < 100; i++) {
+        g_autofree char *st = sim_read(sim, "devices/ap/card01/01.0002/status");
+
+        if (g_str_equal(st, "assigned\n"))
+            break;
+        g_usleep(20 * 1000);
+    }
+    g_clear_pointer(&status, g_free);
+    status = sim_read(sim, "devices/ap/card01/01.0002/status");
+    g_assert_cmpstr(status, ==, "assigned\n");
+    {
+        g_autofree char *gone = NULL;
+
+        g_assert_false(sim_ctl_try(sim, &gone, "guest-apcb lv1"));
+    }
+    g_assert_null(g_data_input_stream_read_line(mon->in, NULL, NULL, NULL)); /* the monitor went with it */
+    qmp_close(mon);
+    sim_stop(sim);
+}
+
+/* A signal to apsim-qemu: SHUTDOWN (host-signal) on the monitor, the device closed, before the reply */
+static void
+test_qemu_socket_exit_on_signal(void)
+{
+    Sim *sim = start_with_mdevs();
+    g_autofree char *path = qemu_socket(sim);
+    g_autofree char *shutdown = NULL, *reply = NULL, *status = NULL;
+    Qmp *owner = qmp_connect(path), *mon;
+
+    assert_qmp(owner, "{\"execute\":\"apsim-qemu-start\",\"arguments\":{\"name\":\"lv1\",\"machine\":"
+                      "\"s390-ccw-virtio-7.2\",\"devices\":[{\"driver\":\"vfio-ap\",\"id\":\"hostdev0\","
+                      "\"sysfsdev\":\"/sys/bus/mdev/devices/" U1 "\"}]}}",
+               "{\"return\":{}}");
+    mon = qmp_connect(path);
+    g_free(qmp_cmd(mon, "{\"execute\":\"apsim-qemu-monitor\"}"));
+    assert_qmp(mon, "{\"execute\":\"qmp_capabilities\"}", "{\"return\":{}}");
+    reply = qmp_cmd(owner, "{\"execute\":\"apsim-qemu-exit\",\"arguments\":{\"signal\":15}}");
+    g_assert_cmpstr(reply, ==, "{\"return\":{}}");
+    status = sim_read(sim, "devices/ap/card01/01.0002/status");
+    g_assert_cmpstr(status, ==, "assigned\n");
+    shutdown = next_line(mon);
+    g_assert_true(g_str_has_prefix(shutdown, "{\"event\":\"SHUTDOWN\",\"data\":{\"guest\":false,\"reason\":\"host-signal\"}"));
+    g_assert_null(g_data_input_stream_read_line(owner->in, NULL, NULL, NULL));
+    qmp_close(mon);
+    qmp_close(owner);
+    sim_stop(sim);
+}
+
+/* What the QEMU-front socket refuses, each with the reason, leaving nothing behind */
+static void
+test_qemu_socket_refusals(void)
+{
+    Sim *sim = start_with_mdevs();
+    g_autofree char *path = qemu_socket(sim);
+    g_autofree char *before = sim_ctl_out(sim, "dump"), *after = NULL;
+    static const struct {
+        const char *request;
+        const char *reply;
+    } cases[] = {
+        { "{\"execute\":\"apsim-qemu-monitor\"}",
+          "{\"error\":{\"class\":\"GenericError\",\"desc\":\"this process has no QEMU front\"}}" },
+        { "{\"execute\":\"apsim-qemu-start\",\"arguments\":{\"name\":\"x\",\"machine\":\"pc-q35\"}}",
+          "{\"error\":{\"class\":\"GenericError\",\"desc\":\"unsupported machine type 'pc-q35': apsim's QEMU "
+          "front runs s390-ccw-virtio-7.2 (alias s390-ccw-virtio) and none\"}}" },
+        { "{\"execute\":\"apsim-qemu-start\",\"arguments\":{\"name\":\"x\",\"machine\":\"none\"}}",
+          "{\"error\":{\"class\":\"GenericError\",\"desc\":\"machine 'none' runs no guest\"}}" },
+        { "{\"execute\":\"apsim-qemu-start\",\"arguments\":{\"name\":\"x\",\"machine\":\"s390-ccw-virtio\","
+          "\"devices\":[{\"driver\":\"vfio-ap\",\"id\":\"hostdev0\",\"sysfsdev\":\"/sys/bus/mdev/devices/"
+          "99999999-1111-4111-8111-111111111111\"}]}}",
+          "{\"error\":{\"class\":\"GenericError\",\"desc\":\"vfio /sys/bus/mdev/devices/"
+          "99999999-1111-4111-8111-111111111111: no such host device: No such file or directory\",\"device\":0}}" },
+        { "{\"execute\":\"apsim-qemu-start\",\"arguments\":{\"name\":\"x\",\"machine\":\"s390-ccw-virtio\","
+          "\"devices\":[{\"driver\":\"virtio-rng-ccw\"}]}}",
+          "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'virtio-rng-ccw' is not a valid device model "
+          "name\",\"device\":0}}" },
+        { "nonsense", "{\"error\":{\"class\":\"GenericError\",\"desc\":\"expected a JSON request with 'execute'\"}}" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        Qmp *q = qmp_connect(path);
+
+        assert_qmp(q, cases[i].request, cases[i].reply);
+        g_assert_null(g_data_input_stream_read_line(q->in, NULL, NULL, NULL)); /* and it hangs up */
+        qmp_close(q);
+    }
+    {
+        /* one front per process; a guest of the control interface keeps its name */
+        Qmp *q = qmp_connect(path), *second = qmp_connect(path), *third = qmp_connect(path);
+
+        sim_ctl(sim, "guest-start g1");
+        assert_qmp(q, "{\"execute\":\"apsim-qemu-start\",\"arguments\":{\"machine\":\"none\"}}", "{\"return\":{}}");
+        assert_qmp(second, "{\"execute\":\"apsim-qemu-start\",\"arguments\":{\"machine\":\"none\"}}",
+                   "{\"error\":{\"class\":\"GenericError\",\"desc\":\"this process has started a front already\"}}");
+        qmp_close(q);
+        for (int i = 0; i < 100 && g_file_test(path, G_FILE_TEST_EXISTS); i++) {
+            g_autofree char *r = qmp_cmd(third, "{\"execute\":\"apsim-qemu-start\",\"arguments\":{\"name\":\"g1\","
+                                                "\"machine\":\"s390-ccw-virtio\"}}");
+
+            g_assert_cmpstr(r, ==, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"guest g1 is running already\"}}");
+            break;
+        }
+        qmp_close(second);
+        qmp_close(third);
+        sim_ctl(sim, "guest-stop g1");
+    }
+    after = sim_ctl_out(sim, "dump");
+    g_assert_cmpstr(before, ==, after);
+    sim_stop(sim);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -193,5 +419,9 @@ main(int argc, char **argv)
     g_test_add_func("/apsim/qmp/device-add-del-with-qemu-errors", test_device_add_del);
     g_test_add_func("/apsim/qmp/request-irq-unplugs-with-device-deleted", test_request_irq_unplugs_with_event);
     g_test_add_func("/apsim/qmp/quit-stops-the-guest", test_quit_stops_guest);
+    g_test_add_func("/apsim/qmp/every-listed-command-is-answered", test_listed_commands_answered);
+    g_test_add_func("/apsim/qemu-socket/front-lives-as-long-as-its-owner", test_qemu_socket_front_lives_with_owner);
+    g_test_add_func("/apsim/qemu-socket/exit-on-signal-says-shutdown-first", test_qemu_socket_exit_on_signal);
+    g_test_add_func("/apsim/qemu-socket/refusals-leave-nothing", test_qemu_socket_refusals);
     return g_test_run();
 }

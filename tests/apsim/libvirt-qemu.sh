@@ -139,6 +139,11 @@ out=$($VIRSH start vmq 2>&1); rc=$?
 check "a device apsim-qemu does not implement: virsh start fails with apsim-qemu's words" "1 shut off yes" \
   "$rc $(domstate vmq) $(echo "$out" | grep -q "'virtio-rng-ccw' is not a valid device model name: apsim's QEMU front implements vfio-ap only" && echo yes || echo "$out")"
 
+domain_xml vm2x $m4 | sed "s|</hostdev>|</hostdev>$(hostdev_xml $m7)|" > "$T/dom-vm2x.xml"
+out=$($VIRSH define "$T/dom-vm2x.xml" 2>&1); rc=$?
+check "libvirt refuses a definition with two vfio-ap hostdevs" "1 yes" \
+  "$rc $(echo "$out" | grep -q "Only one hostdev of model vfio-ap is supported" && echo yes || echo "$out")"
+
 # ---- hot plug with virsh ----------------------------------------------------------------------------------------
 define vm2
 $VIRSH start vm2 >/dev/null
@@ -152,6 +157,11 @@ out=$($VIRSH attach-device vm2 "$(hd $m7)" --live 2>&1); rc=$?
 check "libvirt lets a second vfio-ap through to QEMU, which refuses it" "1 yes" \
   "$rc $(echo "$out" | grep -q "No 'ap-bus' bus found for device 'vfio-ap'" && echo yes || echo "$out")"
 check "state unchanged, m7's node left to root" "yes root" "$([ "$before" = "$(state)" ] && echo yes || echo no) $(group_owner $m7)"
+hostdev_xml $m7 | sed "s|</source>|</source><boot order='1'/>|" > "$T/hd-boot.xml"
+before=$(state)
+out=$($VIRSH attach-device vm2 "$T/hd-boot.xml" --live 2>&1); rc=$?
+check "libvirt refuses a boot order on vfio-ap before QEMU" "1 yes yes" \
+  "$rc $(echo "$out" | grep -q "booting from assigned devices is not supported by mediated devices of model vfio-ap" && echo yes || echo "$out") $([ "$before" = "$(state)" ] && echo yes || echo no)"
 define vm3
 $VIRSH start vm3 >/dev/null
 before=$(state)
