@@ -44,9 +44,7 @@ request_parse(Request *r, const char *line)
     if (!json_parser_load_from_data(r->parser, line, -1, NULL) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(r->parser)))
         return FALSE;
     o = json_node_get_object(json_parser_get_root(r->parser));
-    n = json_object_get_member(o, "execute");
-    if (n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING)
-        r->execute = json_node_get_string(n);
+    r->execute = apsim_json_string(o, "execute");
     n = json_object_get_member(o, "arguments");
     if (n && JSON_NODE_HOLDS_OBJECT(n))
         r->args = json_node_get_object(n);
@@ -57,15 +55,6 @@ static void
 request_clear(Request *r)
 {
     g_clear_object(&r->parser);
-}
-
-static const char *
-member_string(JsonObject *o, const char *key)
-{
-    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
-
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                         : NULL;
 }
 
 static gboolean
@@ -112,8 +101,8 @@ static void
 start_front(ApsimClient *c, JsonObject *args)
 {
     ApsimQmp *qmp = c->qmp;
-    const char *name = member_string(args, "name");
-    const char *machine = apsim_qmp_machine_canonical(member_string(args, "machine"));
+    const char *name = apsim_json_string(args, "name");
+    const char *machine = apsim_qmp_machine_canonical(apsim_json_string(args, "machine"));
     JsonArray *threads = member_array(args, "vcpu-threads");
     JsonArray *chardevs = member_array(args, "chardevs");
     JsonArray *devices = member_array(args, "devices");
@@ -127,7 +116,7 @@ start_front(ApsimClient *c, JsonObject *args)
     if (!machine) {
         g_autofree char *desc = g_strdup_printf("unsupported machine type '%s': apsim's QEMU front runs "
                                                 "s390-ccw-virtio-7.2 (alias s390-ccw-virtio) and none",
-                                                member_string(args, "machine") ? member_string(args, "machine") : "");
+                                                apsim_json_string(args, "machine") ? apsim_json_string(args, "machine") : "");
 
         reply_failure(c, desc, -1);
         return;
@@ -159,15 +148,15 @@ start_front(ApsimClient *c, JsonObject *args)
         JsonNode *n = json_array_get_element(chardevs, i);
         JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
 
-        g_ptr_array_add(f->chardevs, g_strdup(member_string(o, "label") ? member_string(o, "label") : ""));
-        g_ptr_array_add(f->chardevs, g_strdup(member_string(o, "filename") ? member_string(o, "filename") : ""));
+        g_ptr_array_add(f->chardevs, g_strdup(apsim_json_string(o, "label") ? apsim_json_string(o, "label") : ""));
+        g_ptr_array_add(f->chardevs, g_strdup(apsim_json_string(o, "filename") ? apsim_json_string(o, "filename") : ""));
     }
     for (guint i = 0; devices && i < json_array_get_length(devices); i++) {
         JsonNode *n = json_array_get_element(devices, i);
         JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
 
-        if (!apsim_front_device_add(f, member_string(o, "driver"), member_string(o, "sysfsdev"),
-                                    member_string(o, "id"), &error)) {
+        if (!apsim_front_device_add(f, apsim_json_string(o, "driver"), apsim_json_string(o, "sysfsdev"),
+                                    apsim_json_string(o, "id"), &error)) {
             reply_failure(c, error->message, (gint) i);
             apsim_front_end(f);
             return;
@@ -219,8 +208,10 @@ apsim_qemu_socket_owner_line(ApsimClient *c, const char *line)
     Request r;
 
     if (request_parse(&r, line) && g_str_equal(r.execute, "apsim-qemu-exit")) {
-        /* QEMU's handler of SIGTERM, SIGINT and SIGHUP: SHUTDOWN, then the process goes */
+        /* QEMU's handler of SIGTERM, SIGINT and SIGHUP: SHUTDOWN, then the process goes, and with it its vfio
+         * device: closed before the reply, so that whoever waits for the process finds the mdev free */
         apsim_front_event_shutdown(f, FALSE, "host-signal");
+        apsim_front_device_close(f, FALSE);
         apsim_client_reply(c, NULL, NULL);
         apsim_front_end(f);
     } else {

@@ -9,15 +9,6 @@
 
 typedef void (*CommandFunc)(ApsimClient *c, JsonNode *id, JsonObject *args);
 
-static const char *
-get_string(JsonObject *o, const char *key)
-{
-    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
-
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                         : NULL;
-}
-
 static void
 reply_builder(ApsimClient *c, JsonNode *id, JsonBuilder *b)
 {
@@ -185,7 +176,7 @@ static void
 cmd_qom_list_types(ApsimClient *c, JsonNode *id, JsonObject *args)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
-    const char *implements = get_string(args, "implements");
+    const char *implements = apsim_json_string(args, "implements");
     JsonNode *abstract_node = args ? json_object_get_member(args, "abstract") : NULL;
     gboolean abstract = abstract_node && JSON_NODE_HOLDS_VALUE(abstract_node) && json_node_get_boolean(abstract_node);
 
@@ -239,7 +230,7 @@ static void
 cmd_device_list_properties(ApsimClient *c, JsonNode *id, JsonObject *args)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
-    const char *type = get_string(args, "typename");
+    const char *type = apsim_json_string(args, "typename");
     gint i = qom_type_index(type);
 
     if (!type) {
@@ -267,7 +258,7 @@ static void
 cmd_qom_list_properties(ApsimClient *c, JsonNode *id, JsonObject *args)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
-    const char *type = get_string(args, "typename");
+    const char *type = apsim_json_string(args, "typename");
 
     if (!type) {
         apsim_client_error(c, id, "GenericError", "Parameter 'typename' is missing");
@@ -441,7 +432,7 @@ cmd_migrate_set_capabilities(ApsimClient *c, JsonNode *id, JsonObject *args)
     for (guint i = 0; i < json_array_get_length(array); i++) {
         JsonNode *n = json_array_get_element(array, i);
         JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-        const char *name = get_string(o, "capability");
+        const char *name = apsim_json_string(o, "capability");
         JsonNode *state = o ? json_object_get_member(o, "state") : NULL;
 
         if (!name || !g_str_equal(name, "events")) {
@@ -521,7 +512,7 @@ static void
 cmd_query_command_line_options(ApsimClient *c, JsonNode *id, JsonObject *args)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
-    const char *only = get_string(args, "option");
+    const char *only = apsim_json_string(args, "option");
     const ApsimQemuOption *options;
     guint n;
     gboolean found = FALSE;
@@ -566,7 +557,7 @@ static void
 cmd_qom_list(ApsimClient *c, JsonNode *id, JsonObject *args)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
-    const char *path = get_string(args, "path");
+    const char *path = apsim_json_string(args, "path");
     ApsimFront *f = c->front;
 
     if (!path || !g_str_equal(path, "/machine/peripheral")) {
@@ -590,8 +581,8 @@ static void
 cmd_qom_get(ApsimClient *c, JsonNode *id, JsonObject *args)
 {
     ApsimFront *f = c->front;
-    const char *path = get_string(args, "path");
-    const char *property = get_string(args, "property");
+    const char *path = apsim_json_string(args, "path");
+    const char *property = apsim_json_string(args, "property");
     g_autofree char *dev_path = f->device_id ? g_strdup_printf("/machine/peripheral/%s", f->device_id) : NULL;
 
     if (!path || !property) {
@@ -617,8 +608,8 @@ cmd_device_add(ApsimClient *c, JsonNode *id, JsonObject *args)
 {
     g_autoptr(GError) error = NULL;
 
-    if (!apsim_front_device_add(c->front, get_string(args, "driver"), get_string(args, "sysfsdev"),
-                                get_string(args, "id"), &error))
+    if (!apsim_front_device_add(c->front, apsim_json_string(args, "driver"), apsim_json_string(args, "sysfsdev"),
+                                apsim_json_string(args, "id"), &error))
         apsim_client_error(c, id, "GenericError", error->message);
     else
         apsim_client_reply(c, id, NULL);
@@ -628,7 +619,7 @@ static void
 cmd_device_del(ApsimClient *c, JsonNode *id, JsonObject *args)
 {
     ApsimFront *f = c->front;
-    const char *dev = get_string(args, "id");
+    const char *dev = apsim_json_string(args, "id");
 
     if (!dev) {
         apsim_client_error(c, id, "GenericError", "Parameter 'id' is missing");

@@ -81,6 +81,9 @@ struct ApsimQmp {
 };
 
 /* ---- apsim-qmp.c ---- */
+/* The string member key of o, or NULL when o is NULL or the member is missing or not a string (peers send
+ * anything; json-glib's own getters would complain) */
+const char *apsim_json_string(JsonObject *o, const char *key);
 void apsim_client_send(ApsimClient *c, JsonNode *node);
 void apsim_client_reply(ApsimClient *c, JsonNode *id, JsonNode *value); /* value NULL: {} */
 void apsim_client_error(ApsimClient *c, JsonNode *id, const char *klass, const char *desc);

@@ -48,6 +48,15 @@ run_in_loop(ApsimQmp *qmp, GSourceFunc func, gpointer data)
     pthread_mutex_unlock(&qmp->mutex);
 }
 
+const char *
+apsim_json_string(JsonObject *o, const char *key)
+{
+    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
+                                                                                         : NULL;
+}
+
 /* ---- sending -------------------------------------------------------------------------------------------- */
 
 void
@@ -342,8 +351,8 @@ handle_monitor_line(ApsimClient *c, const char *line)
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(GError) error = NULL;
     JsonObject *req, *args = NULL;
-    JsonNode *id, *execute;
-    const char *cmd = NULL;
+    JsonNode *id;
+    const char *cmd;
 
     if (!json_parser_load_from_data(parser, line, -1, &error) ||
         !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
@@ -352,9 +361,7 @@ handle_monitor_line(ApsimClient *c, const char *line)
     }
     req = json_node_get_object(json_parser_get_root(parser));
     id = json_object_get_member(req, "id");
-    execute = json_object_get_member(req, "execute");
-    if (execute && JSON_NODE_HOLDS_VALUE(execute) && json_node_get_value_type(execute) == G_TYPE_STRING)
-        cmd = json_node_get_string(execute);
+    cmd = apsim_json_string(req, "execute");
     if (json_object_has_member(req, "arguments") && JSON_NODE_HOLDS_OBJECT(json_object_get_member(req, "arguments")))
         args = json_object_get_object_member(req, "arguments");
     if (!cmd) {
