@@ -46,6 +46,8 @@ static const char usage[] = N_(
     "  card-config ID 0|1                   SCLP configure or deconfigure a card\n"
     "  card-chkstop ID 0|1                  checkstop a card or clear it\n"
     "  inject ATTR NTH ERRNO                the NTH write to ATTR fails with ERRNO (number or name)\n"
+    "  inject list                          the injections still pending: ATTR NTH ERRNO, a line each\n"
+    "  inject clear [ATTR]                  drop the pending injections (of ATTR only)\n"
     "  latency USEC                         add USEC microseconds to every attribute write\n"
     "  events                               stream device events (used by apsim exec)\n"
     "  stop                                 stop apsim\n");
@@ -246,6 +248,17 @@ apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean
             apsim_host_card_set_chkstop(host, id, flag);
         *ok = TRUE;
         return g_strdup("");
+    }
+    if (g_str_equal(cmd, "inject") && argc == 2 && g_str_equal(argv[1], "list")) {
+        *ok = TRUE;
+        return apsim_host_faults_text(host);
+    }
+    if (g_str_equal(cmd, "inject") && (argc == 2 || argc == 3) && g_str_equal(argv[1], "clear")) {
+        guint n = apsim_host_clear_faults(host, argc == 3 ? argv[2] : NULL);
+
+        *ok = TRUE;
+        return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u injection dropped\n", "%u injections dropped\n", n),
+                               n);
     }
     if (g_str_equal(cmd, "inject") && argc == 4) {
         guint nth;

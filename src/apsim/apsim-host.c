@@ -221,6 +221,41 @@ apsim_host_inject_error(ApsimHost *host, const char *attr, guint nth, int err)
     pthread_mutex_unlock(&host->fault_mutex);
 }
 
+char *
+apsim_host_faults_text(ApsimHost *host)
+{
+    GString *out = g_string_new(NULL);
+
+    pthread_mutex_lock(&host->fault_mutex);
+    for (guint i = 0; i < host->faults->len; i++) {
+        const ApsimFault *f = g_ptr_array_index(host->faults, i);
+
+        g_string_append_printf(out, "%s %u %d\n", f->attr, f->countdown, f->err);
+    }
+    pthread_mutex_unlock(&host->fault_mutex);
+    return g_string_free(out, FALSE);
+}
+
+guint
+apsim_host_clear_faults(ApsimHost *host, const char *attr)
+{
+    guint cleared = 0;
+
+    pthread_mutex_lock(&host->fault_mutex);
+    for (guint i = host->faults->len; i-- > 0;) {
+        ApsimFault *f = g_ptr_array_index(host->faults, i);
+
+        if (attr && !g_str_equal(f->attr, attr))
+            continue;
+        g_free(f->attr);
+        g_free(f);
+        g_ptr_array_remove_index(host->faults, i);
+        cleared++;
+    }
+    pthread_mutex_unlock(&host->fault_mutex);
+    return cleared;
+}
+
 void
 apsim_host_set_write_latency(ApsimHost *host, guint usec)
 {

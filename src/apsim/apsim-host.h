@@ -139,6 +139,10 @@ void apsim_host_set_group_func(ApsimHost *host, ApsimGroupFunc func, gpointer da
 /* Fault injection: the Nth write (1-based, counted from now) to an attribute named attr (e.g. "assign_domain",
  * any object) fails with errno err. */
 void apsim_host_inject_error(ApsimHost *host, const char *attr, guint nth, int err);
+/* The injections still pending, a line each: "ATTR NTH ERRNO" (NTH counted from now). */
+char *apsim_host_faults_text(ApsimHost *host);
+/* Drops the pending injections (of attr only, when not NULL); returns how many. */
+guint apsim_host_clear_faults(ApsimHost *host, const char *attr);
 /* Extra latency for every attribute write, in microseconds. */
 void apsim_host_set_write_latency(ApsimHost *host, guint usec);
 /* Returns 0, or the injected -errno for this write of attr (and counts it). */

@@ -39,6 +39,16 @@ check_fails "exec refuses a root with no apsim" "no apsim runs on" "$APSIM" exec
 "$APSIM" stop "$ROOT" >/dev/null; check "stop clears the dead mounts (sys and the run and dev tmpfs)" "0" "$(grep -cE " ($SYS|$ROOT/run|$ROOT/dev) " /proc/mounts)"
 "$APSIM" start "$ROOT" --topology noapxa >/dev/null; check "the root can be started again" "63" "$(cat "$SYS/bus/ap/ap_max_adapter_id")"
 check "ctl reports a refused request with status 1" "1" "$("$APSIM" ctl "$ROOT" guest-stop nobody 2>/dev/null; echo $?)"
+# injected faults: listed while pending, counted down by writes, dropped on request
+"$APSIM" ctl "$ROOT" inject aqmask 2 EIO >/dev/null; "$APSIM" ctl "$ROOT" inject apmask 1 EBUSY >/dev/null
+check "inject list shows the pending injections (attribute, writes to go, errno)" "aqmask 2 5|apmask 1 16" \
+  "$("$APSIM" ctl "$ROOT" inject list | tr '\n' '|' | sed 's/|$//')"
+echo +0 > "$SYS/bus/ap/aqmask"
+check "a write counts an injection down" "aqmask 1 5|apmask 1 16" "$("$APSIM" ctl "$ROOT" inject list | tr '\n' '|' | sed 's/|$//')"
+check "inject clear ATTR drops that attribute's only" "1 injection dropped apmask 1 16" \
+  "$("$APSIM" ctl "$ROOT" inject clear aqmask) $("$APSIM" ctl "$ROOT" inject list)"
+check "inject clear drops the rest, and the write it would have failed succeeds" "1 injection dropped  0" \
+  "$("$APSIM" ctl "$ROOT" inject clear) $("$APSIM" ctl "$ROOT" inject list) $(echo +0 > "$SYS/bus/ap/apmask"; echo $?)"
 mine=$ROOT
 "$APSIM" ctl "$ROOT" guest-start vm1 >/dev/null
 check "a running host has its lock folder and QMP sockets on the run tmpfs" "yes" "$([ -S "$ROOT/run/apsim/qmp/vm1.sock" ] && echo yes)"
