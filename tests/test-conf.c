@@ -46,7 +46,8 @@ test_define_input_form(void)
                       "    <type id='vfio_ap-passthrough'/>\n"
                       "    <uuid>4b2d5f1e-3c4e-4f70-9bac-1d2e3f4a5b6c</uuid>\n"
                       "    <attr name='assign_adapter' value='5'/>\n"
-                      "    <attr name='assign_domain' value='0x47,0x48'/>\n"
+                      "    <attr name='assign_domain' value='0x47'/>\n"
+                      "    <attr name='assign_domain' value='0x48'/>\n"
                       "    <attr name='assign_control_domain' value='71'/>\n"
                       "  </capability>\n</device>\n";
     g_autoptr(GError) error = NULL;
@@ -57,13 +58,14 @@ test_define_input_form(void)
     g_assert_no_error(error);
     g_assert_true(apm_nodedev_def_validate_mdev(def, &error));
     g_assert_cmpstr(def->name, ==, "mdev_4b2d5f1e_3c4e_4f70_9bac_1d2e3f4a5b6c_matrix");
-    g_assert_cmpuint(def->attrs->len, ==, 3);
+    g_assert_cmpuint(def->attrs->len, ==, 4);
     config = apm_mdev_config_from_nodedev(def, TRUE);
     json = apm_mdev_config_format(config);
     g_assert_cmpstr(json, ==,
                     "{\n  \"mdev_type\": \"vfio_ap-passthrough\",\n  \"start\": \"auto\",\n  \"attrs\": [\n"
                     "    {\n      \"assign_adapter\": \"5\"\n    },\n"
-                    "    {\n      \"assign_domain\": \"0x47,0x48\"\n    },\n"
+                    "    {\n      \"assign_domain\": \"0x47\"\n    },\n"
+                    "    {\n      \"assign_domain\": \"0x48\"\n    },\n"
                     "    {\n      \"assign_control_domain\": \"71\"\n    }\n  ]\n}\n");
 }
 
@@ -101,6 +103,15 @@ static const BadCase bad_cases[] = {
       NULL, "value '0x100', which is not an ID from 0 to 255" },
     { "ap-config-bad", MDEV_DOC("ap_matrix", "vfio_ap-passthrough", "<attr name='ap_config' value='0x1,0x2'/>"),
       NULL, "ap_config '0x1,0x2' is not three masks" },
+    /* what the kernel's kstrtoul refuses, and mdevctl would write as it is: refused at define time */
+    { "attr-comma-list", MDEV_DOC("ap_matrix", "vfio_ap-passthrough", "<attr name='assign_domain' value='4,5'/>"),
+      NULL, "value '4,5', which the kernel does not take: it takes one ID; write an assign_domain attribute for each" },
+    { "attr-leading-space", MDEV_DOC("ap_matrix", "vfio_ap-passthrough", "<attr name='assign_adapter' value=' 4'/>"),
+      NULL, "value ' 4', which the kernel does not take as a number" },
+    { "attr-trailing-space", MDEV_DOC("ap_matrix", "vfio_ap-passthrough", "<attr name='assign_adapter' value='4 '/>"),
+      NULL, "value '4 ', which the kernel does not take as a number" },
+    { "unassign-bad-value", MDEV_DOC("ap_matrix", "vfio_ap-passthrough", "<attr name='unassign_domain' value='x'/>"),
+      NULL, "Attribute unassign_domain has the value 'x'" },
 };
 
 static void
@@ -122,6 +133,54 @@ test_bad_case(gconstpointer data)
     g_assert_error(error, APM_ERROR, APM_ERROR_INVALID);
     if (!strstr(error->message, c->validate))
         g_error("'%s' does not say '%s'", error->message, c->validate);
+}
+
+static char *
+matrix_text(const ApmMatrix *m)
+{
+    g_autofree char *a = apm_mask_format_list(&m->adapters, APM_LIST_DECIMAL);
+    g_autofree char *d = apm_mask_format_list(&m->domains, APM_LIST_DECIMAL);
+    g_autofree char *c = apm_mask_format_list(&m->control_domains, APM_LIST_DECIMAL);
+
+    return g_strdup_printf("%s/%s/%s", a, d, c);
+}
+
+/* mdevctl writes the attributes in order, and the kernel applies each: an unassign takes back what came before it,
+ * ap_config replaces everything, and every ID named counts for the host's limits */
+static void
+test_attrs_in_order(void)
+{
+    static const struct {
+        const char *attrs;
+        const char *matrix;  /* adapters/domains/control domains */
+        const char *touched;
+    } cases[] = {
+        { "<attr name='assign_adapter' value='5'/><attr name='assign_domain' value='4'/>"
+          "<attr name='assign_domain' value='5'/><attr name='unassign_domain' value='4'/>", "5/5/", "5/4,5/" },
+        { "<attr name='unassign_adapter' value='9'/><attr name='assign_adapter' value='0x0a'/>", "10//", "9,10//" },
+        /* ap_config's masks are left-aligned, as the kernel reads them: 0x04 is ID 5, 0x08 ID 4; 010 is octal */
+        { "<attr name='assign_adapter' value='1'/><attr name='ap_config' value='0x04,0x08,0x08'/>"
+          "<attr name='assign_control_domain' value='010&#10;'/>", "5/4/4,8", "1,5/4/4,8" },
+        { "<attr name='assign_control_domain' value='+7'/><attr name='unassign_control_domain' value='7'/>", "//",
+          "//7" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *xml = g_strconcat("<device><parent>ap_matrix</parent><capability type='mdev'>"
+                                           "<type id='vfio_ap-passthrough'/>", cases[i].attrs,
+                                           "</capability></device>", NULL);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(ApmNodeDevDef) def = apm_nodedev_def_parse(xml, strlen(xml), &error);
+        ApmMatrix m, t;
+        g_autofree char *got = NULL, *touched = NULL;
+
+        g_assert_no_error(error);
+        g_assert_true(apm_matrix_from_attrs(def->attrs, &m, &t, &error));
+        got = matrix_text(&m);
+        touched = matrix_text(&t);
+        g_assert_cmpstr(got, ==, cases[i].matrix);
+        g_assert_cmpstr(touched, ==, cases[i].touched);
+    }
 }
 
 /* found by fuzz-nodedev: a repeated element leaked the first value; the last one counts */
@@ -297,6 +356,7 @@ main(int argc, char **argv)
     }
     g_test_add_func("/conf/nodedev/refused/ten-megabytes", test_ten_megabytes_refused);
     g_test_add_func("/conf/nodedev/repeated-elements-last-counts-no-leak", test_repeated_elements);
+    g_test_add_func("/conf/nodedev/mdev-attrs-apply-in-order-as-the-kernel-takes-them", test_attrs_in_order);
     g_test_add_func("/conf/xml/reader-takes-and-refuses", test_xml_reader);
     g_test_add_func("/conf/mdevctl/file-layout-byte-for-byte", test_mdevctl_json);
     g_test_add_func("/conf/mdevctl/refused-as-mdevctl-refuses", test_mdevctl_json_refused);

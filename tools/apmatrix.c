@@ -1145,8 +1145,8 @@ static const Command commands[] = {
     { "nodedev-undefine", cmd_undefine, N_("NAME") },
     { "nodedev-update", cmd_update, N_("NAME FILE [--live] [--config] [--current]") },
     { "nodedev-autostart", cmd_autostart, N_("NAME [--disable]") },
-    { "attach-device", cmd_attach, N_("GUEST FILE [--live] [--config] [--current]") },
-    { "detach-device", cmd_detach, N_("GUEST [FILE] [--live] [--config] [--current]") },
+    { "attach-device", cmd_attach, N_("GUEST FILE [--live] [--config] [--current] [--persistent]") },
+    { "detach-device", cmd_detach, N_("GUEST [FILE] [--live] [--config] [--current] [--persistent]") },
     { "plug", cmd_plug, N_("GUEST [--adapter LIST] [--domain LIST] [--control-domain LIST] [--take-from-host] [--config]") },
     { "unplug", cmd_unplug, N_("GUEST [--adapter LIST] [--domain LIST] [--control-domain LIST] [--config]") },
     { "list", cmd_guests, N_("[--name]") },
@@ -1158,7 +1158,7 @@ static const Command commands[] = {
 static void
 print_help(void)
 {
-    printf("%s\n\n", _("Usage: apmatrix [--root DIR] [--json] [--lock-timeout SECONDS] COMMAND [ARGS...]"));
+    printf("%s\n\n", _("Usage: apmatrix [OPTIONS] COMMAND [ARGS...] [OPTIONS]"));
     printf("%s\n\n", _("The IBM Z AP crypto matrix as libvirt's node devices, every change checked first."));
     printf("%s\n", _("Commands:"));
     for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
@@ -1172,6 +1172,65 @@ print_help(void)
     printf("  %-24s %s\n", "--unplug-timeout SECONDS", _("wait at most this long for DEVICE_DELETED (5)"));
     printf("\n%s\n", _("Exit codes: 0 done, 1 failed, 2 usage, 3 invalid input, 4 refused, 5 not found, "
                        "6 lock not taken, 7 done but the kernel differs from the plan. See apmatrix(1)."));
+}
+
+/* A global option at argv[*i] (before or after the command, as with virsh): TRUE when it was one, with *i at its
+ * last word; *code is set when it cannot be taken (a usage error, or --help/--version done) */
+static gboolean
+global_option(Globals *g, int argc, char **argv, int *i, int *code)
+{
+    const char *arg = argv[*i];
+    const char *value = NULL;
+    static const char *const with_value[] = { "--root", "--lock-timeout", "--unplug-timeout", "--connect",
+                                              "--qmp-dir" };
+    const char *name = NULL;
+
+    *code = -1;
+    if (g_str_equal(arg, "--json")) {
+        g->json = TRUE;
+        return TRUE;
+    }
+    for (guint k = 0; k < G_N_ELEMENTS(with_value) && !name; k++) {
+        gsize len = strlen(with_value[k]);
+
+        if (g_str_equal(arg, with_value[k])) {
+            name = with_value[k];
+            if (*i + 1 >= argc) {
+                *code = usage_error(_("%s needs a value"), name);
+                return TRUE;
+            }
+            value = argv[++*i];
+        } else if (g_str_has_prefix(arg, with_value[k]) && arg[len] == '=') {
+            name = with_value[k];
+            value = arg + len + 1;
+        }
+    }
+    if (!name)
+        return FALSE;
+    if (g_str_equal(name, "--root")) {
+        g->root_option = value;
+    } else if (g_str_equal(name, "--lock-timeout")) {
+        char *end;
+        double seconds = g_ascii_strtod(value, &end);
+
+        if (!*value || *end || !(seconds >= 0 && seconds <= 3600))
+            *code = usage_error(_("--lock-timeout takes seconds from 0 to 3600, not '%s'"), value);
+        else
+            g->exec.lock_timeout_ms = (guint) (seconds * 1000);
+    } else if (g_str_equal(name, "--unplug-timeout")) {
+        char *end;
+        double seconds = g_ascii_strtod(value, &end);
+
+        if (!*value || *end || !(seconds > 0 && seconds <= 3600))
+            *code = usage_error(_("--unplug-timeout takes seconds above 0 up to 3600, not '%s'"), value);
+        else
+            g->unplug_timeout_ms = (guint) (seconds * 1000);
+    } else if (g_str_equal(name, "--connect")) {
+        g->connect = value;
+    } else {
+        g->qmp_dir = value;
+    }
+    return TRUE;
 }
 
 int
@@ -1190,30 +1249,9 @@ main(int argc, char **argv)
         } else if (g_str_equal(argv[i], "--version")) {
             printf("apmatrix %s\n", PACKAGE_VERSION);
             return EXIT_OK;
-        } else if (g_str_equal(argv[i], "--json")) {
-            g.json = TRUE;
-        } else if (g_str_equal(argv[i], "--root") && i + 1 < argc) {
-            g.root_option = argv[++i];
-        } else if (g_str_has_prefix(argv[i], "--root=")) {
-            g.root_option = argv[i] + 7;
-        } else if (g_str_equal(argv[i], "--lock-timeout") && i + 1 < argc) {
-            char *end;
-            double seconds = g_ascii_strtod(argv[++i], &end);
-
-            if (*end || !(seconds >= 0 && seconds <= 3600))
-                return usage_error(_("--lock-timeout takes seconds from 0 to 3600, not '%s'"), argv[i]);
-            g.exec.lock_timeout_ms = (guint) (seconds * 1000);
-        } else if (g_str_equal(argv[i], "--unplug-timeout") && i + 1 < argc) {
-            char *end;
-            double seconds = g_ascii_strtod(argv[++i], &end);
-
-            if (*end || !(seconds > 0 && seconds <= 3600))
-                return usage_error(_("--unplug-timeout takes seconds above 0 up to 3600, not '%s'"), argv[i]);
-            g.unplug_timeout_ms = (guint) (seconds * 1000);
-        } else if (g_str_equal(argv[i], "--connect") && i + 1 < argc) {
-            g.connect = argv[++i];
-        } else if (g_str_equal(argv[i], "--qmp-dir") && i + 1 < argc) {
-            g.qmp_dir = argv[++i];
+        } else if (global_option(&g, argc, argv, &i, &code)) {
+            if (code >= 0)
+                return code;
         } else {
             return usage_error(_("Unknown option '%s'"), argv[i]);
         }
@@ -1228,18 +1266,12 @@ main(int argc, char **argv)
         /* global options may follow the command too, as with virsh */
         rest = g_ptr_array_new();
         for (int j = i + 1; j < argc; j++) {
-            if (g_str_equal(argv[j], "--json"))
-                g.json = TRUE;
-            else if (g_str_equal(argv[j], "--root") && j + 1 < argc)
-                g.root_option = argv[++j];
-            else if (g_str_has_prefix(argv[j], "--root="))
-                g.root_option = argv[j] + 7;
-            else if (g_str_equal(argv[j], "--connect") && j + 1 < argc)
-                g.connect = argv[++j];
-            else if (g_str_equal(argv[j], "--qmp-dir") && j + 1 < argc)
-                g.qmp_dir = argv[++j];
-            else
+            if (global_option(&g, argc, argv, &j, &code)) {
+                if (code >= 0)
+                    return code;
+            } else {
                 g_ptr_array_add(rest, argv[j]);
+            }
         }
         g_ptr_array_add(rest, NULL);
         for (guint j = 0; j + 1 < rest->len; j++) {

@@ -389,58 +389,84 @@ apm_nodedev_def_parse(const char *xml, gsize length, GError **error)
     return g_steal_pointer(&def);
 }
 
+/* One ID as the kernel's assign_ and unassign_ attributes take it: kstrtoul(value, 0) (an optional 0x or leading
+ * 0, one trailing newline, nothing else: no spaces, no lists), then at most 255 */
 static gboolean
-add_ids(const char *attr, const char *value, ApmMask *mask, GError **error)
+parse_id(const char *attr, const char *value, guint *id, GError **error)
 {
-    g_auto(GStrv) parts = g_strsplit(value, ",", -1);
+    guint64 v;
+    int rc = apm_kstrtoul(value, 0, &v);
 
-    if (!parts[0]) {
-        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("Attribute %s has no value"), attr);
+    if (rc < 0) {
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                    strchr(value, ',') ? _("Attribute %s has the value '%s', which the kernel does not take: it takes "
+                                           "one ID; write an %s attribute for each")
+                                       : _("Attribute %s has the value '%s', which the kernel does not take as a "
+                                           "number (%s)"),
+                    attr, value, strchr(value, ',') ? attr : g_strerror(-rc));
         return FALSE;
     }
-    for (guint i = 0; parts[i]; i++) {
-        guint64 id;
-
-        if (apm_kstrtoul(g_strstrip(parts[i]), 0, &id) < 0 || id > 255) {
-            g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
-                        _("Attribute %s has the value '%s', which is not an ID from 0 to 255"), attr, parts[i]);
-            return FALSE;
-        }
-        apm_mask_set(mask, (guint) id);
+    if (v > 255) {
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                    _("Attribute %s has the value '%s', which is not an ID from 0 to 255"), attr, value);
+        return FALSE;
     }
+    *id = (guint) v;
     return TRUE;
 }
 
 gboolean
-apm_matrix_from_attrs(const GPtrArray *attrs, ApmMatrix *matrix, GError **error)
+apm_matrix_from_attrs(const GPtrArray *attrs, ApmMatrix *matrix, ApmMatrix *touched, GError **error)
 {
+    static const char *const dims[] = { "adapter", "domain", "control_domain" };
+    ApmMatrix named;
+
     apm_matrix_clear(matrix);
+    apm_matrix_clear(&named);
     for (guint i = 0; i < attrs->len; i++) {
         const ApmMdevAttr *a = g_ptr_array_index(attrs, i);
+        gboolean done = FALSE;
 
-        if (g_str_equal(a->name, "assign_adapter")) {
-            if (!add_ids(a->name, a->value, &matrix->adapters, error))
+        for (guint k = 0; k < G_N_ELEMENTS(dims) && !done; k++) {
+            ApmMask *masks[] = { &matrix->adapters, &matrix->domains, &matrix->control_domains };
+            ApmMask *names[] = { &named.adapters, &named.domains, &named.control_domains };
+            gboolean assign = g_str_has_prefix(a->name, "assign_");
+            gboolean unassign = g_str_has_prefix(a->name, "unassign_");
+            guint id;
+
+            if ((!assign && !unassign) || !g_str_equal(a->name + (assign ? 7 : 9), dims[k]))
+                continue;
+            done = TRUE;
+            if (!parse_id(a->name, a->value, &id, error))
                 return FALSE;
-        } else if (g_str_equal(a->name, "assign_domain")) {
-            if (!add_ids(a->name, a->value, &matrix->domains, error))
-                return FALSE;
-        } else if (g_str_equal(a->name, "assign_control_domain")) {
-            if (!add_ids(a->name, a->value, &matrix->control_domains, error))
-                return FALSE;
-        } else if (g_str_equal(a->name, "ap_config")) {
+            /* in order, as mdevctl writes them and the kernel takes them */
+            if (assign)
+                apm_mask_set(masks[k], id);
+            else
+                apm_mask_clear(masks[k], id);
+            apm_mask_set(names[k], id);
+        }
+        if (done)
+            continue;
+        if (g_str_equal(a->name, "ap_config")) {
             if (apm_matrix_parse_ap_config(a->value, matrix) != 0) {
                 g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
                             _("ap_config '%s' is not three masks (adapters,domains,control domains)"), a->value);
                 return FALSE;
             }
+            apm_mask_or(&named.adapters, &named.adapters, &matrix->adapters);
+            apm_mask_or(&named.domains, &named.domains, &matrix->domains);
+            apm_mask_or(&named.control_domains, &named.control_domains, &matrix->control_domains);
         } else {
             g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
                         _("Attribute '%s' is not one a vfio_ap mdev takes (assign_adapter, assign_domain, "
-                          "assign_control_domain, ap_config)"),
+                          "assign_control_domain, their unassign_ forms, ap_config)"),
                         a->name);
             return FALSE;
         }
     }
+    if (touched)
+        *touched = named;
     return TRUE;
 }
 
@@ -456,6 +482,6 @@ apm_nodedev_def_validate_mdev(const ApmNodeDevDef *def, GError **error)
     {
         ApmMatrix m;
 
-        return apm_matrix_from_attrs(def->attrs, &m, error);
+        return apm_matrix_from_attrs(def->attrs, &m, NULL, error);
     }
 }

@@ -19,10 +19,13 @@ typedef struct {
     char *value;
 } ApmMdevAttr;
 
-/* The matrix a list of vfio_ap mdev attributes asks for: assign_adapter, assign_domain and
- * assign_control_domain (numbers in base 0, comma lists as ap-check reads them) and ap_config (which
- * replaces everything). Any other attribute, or a value the kernel would refuse, is an error naming it. */
-gboolean apm_matrix_from_attrs(const GPtrArray *attrs, ApmMatrix *matrix, GError **error);
+/* The matrix a list of vfio_ap mdev attributes leaves when they are written in order, as mdevctl writes them and
+ * the kernel takes them: assign_adapter, assign_domain, assign_control_domain and their unassign_ forms take one
+ * ID each, as the kernel's kstrtoul reads it (base 0, one trailing newline; no spaces, no comma lists, which
+ * ap-check reads but the kernel refuses); ap_config replaces all three masks. Any other attribute, or a value the
+ * kernel would refuse, is an error naming it. touched (may be NULL) gets every ID an attribute names, assigned or
+ * not: the kernel checks each against the host's limits. */
+gboolean apm_matrix_from_attrs(const GPtrArray *attrs, ApmMatrix *matrix, ApmMatrix *touched, GError **error);
 
 /* The inverse, as ap-check's get attributes gives it: one assign_adapter, assign_domain and
  * assign_control_domain per ID, in that order, in decimal. */

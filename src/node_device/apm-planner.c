@@ -9,7 +9,7 @@
 gboolean
 apm_matrix_from_config(const ApmMdevConfig *config, ApmMatrix *matrix, GError **error)
 {
-    return apm_matrix_from_attrs(config->attrs, matrix, error);
+    return apm_matrix_from_attrs(config->attrs, matrix, NULL, error);
 }
 
 void
@@ -91,9 +91,9 @@ check_limits(ApmPlan *plan, const ApmHost *host)
         guint max;
         const char *what;
     } dims[] = {
-        { &plan->matrix.adapters, host->max_adapter_id, N_("adapter") },
-        { &plan->matrix.domains, host->max_domain_id, N_("domain") },
-        { &plan->matrix.control_domains, host->max_domain_id, N_("control domain") },
+        { &plan->touched.adapters, host->max_adapter_id, N_("adapter") },
+        { &plan->touched.domains, host->max_domain_id, N_("domain") },
+        { &plan->touched.control_domains, host->max_domain_id, N_("control domain") },
     };
 
     for (guint i = 0; i < G_N_ELEMENTS(dims); i++) {
@@ -281,8 +281,10 @@ plan_new(ApmPlanKind kind, const ApmUuid *uuid, const ApmMdevConfig *config, GEr
     plan->writes = g_ptr_array_new_with_free_func((GDestroyNotify) write_free);
     plan->refusals = g_ptr_array_new_with_free_func(g_free);
     plan->warnings = g_ptr_array_new_with_free_func(g_free);
-    if (config && !apm_matrix_from_config(config, &plan->matrix, error))
+    if (config && !apm_matrix_from_attrs(config->attrs, &plan->matrix, &plan->touched, error))
         return NULL;
+    if (!config)
+        plan->touched = plan->matrix;
     return g_steal_pointer(&plan);
 }
 

@@ -7,8 +7,7 @@
 #include "apm-host.h"
 #include "apm-mdevctl.h"
 
-/* The matrix an mdev definition asks for: assign_adapter/assign_domain/assign_control_domain values (numbers
- * in base 0, comma lists as ap-check reads them) and ap_config (which replaces everything). */
+/* The matrix an mdev definition leaves, its attributes written in order (apm_matrix_from_attrs). */
 gboolean apm_matrix_from_config(const ApmMdevConfig *config, ApmMatrix *matrix, GError **error);
 
 typedef struct {
@@ -29,6 +28,7 @@ typedef struct {
     ApmPlanKind kind;
     ApmUuid uuid;
     ApmMatrix matrix;       /* what the mdev will hold */
+    ApmMatrix touched;      /* every ID the request names (an unassign too): each within the host's limits */
     ApmMatrix old_matrix;   /* what it holds now (update, stop) */
     ApmMatrix guest_matrix; /* what a guest would get, as the kernel will filter it */
     GPtrArray *writes;      /* ApmWrite, in order */

@@ -77,6 +77,23 @@ copy_strings(GPtrArray *to, const GPtrArray *from)
         g_ptr_array_add(to, g_strdup(g_ptr_array_index(from, i)));
 }
 
+/* A plan's warning that what the guest got says again (the kernel's filter, read back after the change) is
+ * said once, as what the guest lacks */
+static void
+drop_filtered_warnings(ApmGuestReport *report)
+{
+    for (guint i = report->warnings->len; i-- > 0;) {
+        const char *w = g_ptr_array_index(report->warnings, i);
+
+        for (guint k = 0; k < report->filtered->len; k++) {
+            if (g_str_equal(w, g_ptr_array_index(report->filtered, k))) {
+                g_ptr_array_remove_index(report->warnings, i);
+                break;
+            }
+        }
+    }
+}
+
 /* ---- mdevs started on demand: ROOT/run/apmatrix/on-demand/<uuid> holds the guest's name ------------------- */
 
 static char *
@@ -300,9 +317,10 @@ op_exec(Op *op, const ApmPlan *plan, ApmGuestReport *report, GError **error)
 {
     gboolean ok;
 
-    copy_strings(report->warnings, plan->warnings);
+    /* a plan that is refused says why; what it would have warned about does not matter then */
     if (!apm_plan_check(plan, error))
         return FALSE;
+    copy_strings(report->warnings, plan->warnings);
     apm_lock_acquire(&mdev_state_lock);
     /* the writes go through the snapshot's open folders, and the read-back refreshes the mdev in it */
     op->exec.snapshot = op->host;
@@ -349,6 +367,7 @@ report_guest(Op *op, ApmGuestReport *report, gboolean attached, const ApmMatrix 
     report->guest_matrix = m->guest_matrix;
     report->guest_matrix.control_domains = m->matrix.control_domains;
     copy_strings(report->filtered, reasons);
+    drop_filtered_warnings(report);
     apm_uuid_format(&report->uuid, text);
     if (!apm_mask_equal(&expected.adapters, &m->guest_matrix.adapters) ||
         !apm_mask_equal(&expected.domains, &m->guest_matrix.domains)) {
@@ -843,11 +862,11 @@ apm_hotplug_plug(ApmHotplug *hp, const char *guest, const ApmMatrix *change, gbo
             op_end(&op);
             return FALSE;
         }
-        copy_strings(report->warnings, defined->warnings);
         if (!apm_plan_check(defined, error)) {
             op_end(&op);
             return FALSE;
         }
+        copy_strings(report->warnings, defined->warnings);
     }
     if (!apm_mask_is_empty(&take_a) || !apm_mask_is_empty(&take_d)) {
         if (!take_from_host(&op, &take_a, &take_d, error)) {

@@ -16,7 +16,11 @@ echo -2,-3 > "$SYS/bus/ap/aqmask"
 u1=7a1c4f0e-2b3d-4e6f-8a9b-0c1d2e3f4a5b
 u2=8a1c4f0e-2b3d-4e6f-8a9b-0c1d2e3f4a5b
 u3=9a1c4f0e-2b3d-4e6f-8a9b-0c1d2e3f4a5b
-json() { printf '{"mdev_type":"vfio_ap-passthrough","start":"%s","attrs":[{"assign_adapter":"%s"},{"assign_domain":"%s"}]}' "$1" "$2" "$3" > "$ROOT/$4.json"; }
+# json START ADAPTER DOMAINS NAME: an mdevctl config, an assign_domain per ID of the comma list DOMAINS
+json() {
+  _d=$(echo "$3" | tr ',' '\n' | sed 's/.*/{"assign_domain":"&"}/' | tr '\n' ',' | sed 's/,$//')
+  printf '{"mdev_type":"vfio_ap-passthrough","start":"%s","attrs":[{"assign_adapter":"%s"},%s]}' "$1" "$2" "$_d" > "$ROOT/$4.json"
+}
 json auto 1 2 a; json manual 1 2 b; json auto 1 "2,3" c
 
 mdevctl define -u $u1 -p matrix --jsonfile "$ROOT/a.json"; check "a valid define passes the callout" 0 $?
@@ -27,6 +31,12 @@ check_fails "a conflicting start is refused in apmatrix's words" "APQN 01.0002 i
   mdevctl start -u $u2 -p matrix --jsonfile "$ROOT/b.json"
 check "before any write: no mdev left behind" "0" "$(ls "$SYS/devices/vfio_ap/matrix" | grep -c $u2)"
 check "and the lock is released" "no" "$([ -e "$ROOT/run/lock/s390apconfig.lock" ] && echo yes || echo no)"
+# the kernel takes one ID per write, and mdevctl writes the value as it is: a list would fail half way in start
+printf '{"mdev_type":"vfio_ap-passthrough","start":"manual","attrs":[{"assign_adapter":"1"},{"assign_domain":"2,3"}]}' > "$ROOT/list.json"
+check_fails "a define with a comma list is refused before mdevctl writes it (the kernel takes one ID a write)" \
+  "Attribute assign_domain has the value '2,3', which the kernel does not take: it takes one ID" \
+  mdevctl define -u $u3 -p matrix --jsonfile "$ROOT/list.json"
+check "and not written" "no" "$([ -e "$ROOT/etc/mdevctl.d/matrix/$u3" ] && echo yes || echo no)"
 check_fails "an overlapping autostart define is refused (ap-check's rule)" "APQN 01.0002 is defined for autostart by $u1" \
   mdevctl define -u $u3 -p matrix --jsonfile "$ROOT/c.json"
 check "and not written" "no" "$([ -e "$ROOT/etc/mdevctl.d/matrix/$u3" ] && echo yes || echo no)"
@@ -35,6 +45,18 @@ check "get attributes prints the active matrix as ap-check does" \
   "$("$APSIM" exec "$ROOT" -- "$APMATRIX_CALLOUT" -t vfio_ap-passthrough -e get -a attributes -s none -u $u1 -p matrix)"
 check "other mdev types are left to other callouts (exit 2)" "2" \
   "$("$APMATRIX_CALLOUT" -t nvidia-35 -e pre -a start -s none -u $u1 -p matrix </dev/null; echo $?)"
+
+# mdevctl writes attributes in order and the kernel takes an unassign too: the callout checks what they leave
+mdevctl stop -u $u1
+printf '{"mdev_type":"vfio_ap-passthrough","start":"manual","attrs":[{"assign_adapter":"1"},{"assign_domain":"2"},{"assign_domain":"3"},{"unassign_domain":"3"}]}' > "$ROOT/un.json"
+mdevctl define -u $u3 -p matrix --jsonfile "$ROOT/un.json"; rc=$?
+check "a definition with an unassign is taken: the attributes are applied in order" "0 yes" \
+  "$rc $([ -e "$ROOT/etc/mdevctl.d/matrix/$u3" ] && echo yes || echo no)"
+mdevctl start -u $u3; rc=$?
+check "mdevctl starts it and the kernel holds what the attributes leave" "0 01.0002" \
+  "$rc $(cat "$SYS/devices/vfio_ap/matrix/$u3/matrix" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+mdevctl stop -u $u3; mdevctl undefine -u $u3
+mdevctl start -u $u1
 
 # a lock held by a live process: mdevctl waits, and proceeds once it is gone
 mdevctl stop -u $u1
@@ -53,7 +75,7 @@ callout() { "$APSIM" exec "$ROOT" -- "$APMATRIX_CALLOUT" -t vfio_ap-passthrough 
 check "get capabilities advertises the live event and modify" \
   '{"supports":{"version":2,"actions":["define","undefine","start","stop","modify","attributes","capabilities"],"events":["pre","post","get","live","notify"]}}' \
   "$(echo '{"provides":{"version":2,"actions":["start","stop","define","undefine","modify","attributes","capabilities"],"events":["pre","post","get","live","notify"]}}' | callout get capabilities $u1)"
-printf '{"mdev_type":"vfio_ap-passthrough","start":"auto","attrs":[{"assign_adapter":"1"},{"assign_domain":"2,3"}]}' > "$ROOT/live.json"
+json auto 1 "2,3" live
 check "live modify applies the new matrix in one ap_config write" "0 01.0002 01.0003" \
   "$(callout live modify $u1 < "$ROOT/live.json" >/dev/null 2>&1; echo $?) $(tr '\n' ' ' < "$SYS/devices/vfio_ap/matrix/$u1/matrix" | sed 's/ $//')"
 check "and releases its lock" "no" "$([ -e "$ROOT/run/lock/s390apconfig.lock" ] && echo yes || echo no)"

@@ -10,8 +10,9 @@ store=$ROOT/etc/mdevctl.d/matrix
 xml() { # xml FILE UUID DOMAINS: a big attribute value, so a torn write would show
   {
     printf "<device>\n  <parent>ap_matrix</parent>\n  <capability type='mdev'>\n    <type id='vfio_ap-passthrough'/>\n"
-    printf "    <uuid>%s</uuid>\n    <attr name='assign_adapter' value='0,1'/>\n" "$2"
-    printf "    <attr name='assign_domain' value='%s'/>\n  </capability>\n</device>\n" "$3"
+    printf "    <uuid>%s</uuid>\n    <attr name='assign_adapter' value='0'/>\n    <attr name='assign_adapter' value='1'/>\n" "$2"
+    for d in $(echo "$3" | tr ',' ' '); do printf "    <attr name='assign_domain' value='%s'/>\n" "$d"; done
+    printf "  </capability>\n</device>\n"
   } > "$1"
 }
 uuids="0a1c4f0e-2b3d-4e6f-8a9b-0c1d2e3f4a5b 1b1c4f0e-2b3d-4e6f-8a9b-0c1d2e3f4a5b 2c1c4f0e-2b3d-4e6f-8a9b-0c1d2e3f4a5b"

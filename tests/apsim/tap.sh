@@ -26,12 +26,18 @@ refused() {
     *) notok "$name" "exit $rc, expected: $want" "got: $err" ;;
   esac
 }
-# mdev_xml FILE UUID ADAPTERS DOMAINS [CONTROL]: a node-device document of an mdev, as virsh takes it
+# attrs NAME LIST: one <attr> per ID of a comma list, as the kernel takes them (one ID a write)
+attrs() {
+  for _id in $(echo "$2" | tr ',' ' '); do echo "<attr name='$1' value='$_id'/>"; done
+}
+# mdev_xml FILE UUID ADAPTERS DOMAINS [CONTROL]: a node-device document of an mdev, as virsh takes it; the IDs
+# are comma lists
 mdev_xml() {
   {
     echo "<device><parent>ap_matrix</parent><capability type='mdev'><type id='vfio_ap-passthrough'/>"
-    echo "<uuid>$2</uuid><attr name='assign_adapter' value='$3'/><attr name='assign_domain' value='$4'/>"
-    [ -n "${5:-}" ] && echo "<attr name='assign_control_domain' value='$5'/>"
+    echo "<uuid>$2</uuid>"
+    attrs assign_adapter "$3"; attrs assign_domain "$4"
+    [ -n "${5:-}" ] && attrs assign_control_domain "$5"
     echo "</capability></device>"
   } > "$1"
 }
