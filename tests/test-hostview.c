@@ -76,7 +76,7 @@ test_rules_round_trip(void)
     rules = apm_hostmask_format_rules(&ap, &aq);
     apm_mask_clear_all(&ap_back);
     apm_mask_clear_all(&aq_back);
-    g_assert_true(apm_host_parse_udev_masks(rules, &ap_back, &aq_back));
+    g_assert_true(apm_host_parse_udev_masks(rules, &ap_back, &aq_back, NULL));
     g_assert_true(apm_mask_equal(&ap, &ap_back));
     g_assert_true(apm_mask_equal(&aq, &aq_back));
     /* the rule fires on the AP bus's add and BINDINGS=complete events, as chzdev's does */

@@ -317,11 +317,13 @@ apm_mdev_info_free(ApmMdevInfo *m)
 }
 
 gboolean
-apm_host_parse_udev_masks(const char *rules, ApmMask *apmask, ApmMask *aqmask)
+apm_host_parse_udev_masks(const char *rules, ApmMask *apmask, ApmMask *aqmask, guint *set)
 {
     g_auto(GStrv) lines = g_strsplit(rules, "\n", -1);
     gboolean ok = TRUE;
 
+    if (set)
+        *set = 0;
     for (guint i = 0; lines[i]; i++) {
         const char *line = lines[i];
         const char *names[] = { "apmask}", "aqmask}" };
@@ -350,6 +352,8 @@ apm_host_parse_udev_masks(const char *rules, ApmMask *apmask, ApmMask *aqmask)
                 value = g_strndup(close + 3, (gsize) (q - close - 3));
                 if (apm_mask_parse_kernel(value, masks[k], masks[k]) != 0)
                     ok = FALSE;
+                else if (set)
+                    *set |= 1u << k;
             }
         }
     }
@@ -372,9 +376,26 @@ read_persistent_masks(Reader *r)
         return;
     }
     r->host->files_read++;
-    if (!apm_host_parse_udev_masks(text, &r->host->persistent_apmask, &r->host->persistent_aqmask))
-        g_ptr_array_add(r->host->problems,
-                        g_strdup_printf(_("%s: a mask is not in the kernel's form; the live masks stand in"), rules_path));
+    {
+        /* the rule runs at boot, on the kernel's default masks (every ID the host's): a relative value such as
+         * apmask="-4" edits those, not today's live masks. A mask the rule does not set is what ap-check takes,
+         * the live one. */
+        ApmMask apmask, aqmask;
+        guint set;
+
+        apm_mask_set_all(&apmask);
+        apm_mask_set_all(&aqmask);
+        if (!apm_host_parse_udev_masks(text, &apmask, &aqmask, &set)) {
+            g_ptr_array_add(r->host->problems,
+                            g_strdup_printf(_("%s: a mask is not in the kernel's form; the live masks stand in"),
+                                            rules_path));
+        } else {
+            if (set & 1)
+                r->host->persistent_apmask = apmask;
+            if (set & 2)
+                r->host->persistent_aqmask = aqmask;
+        }
+    }
     r->host->persistent_masks_from = g_strdup(rules_path);
 }
 

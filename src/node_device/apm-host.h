@@ -122,9 +122,10 @@ gboolean apm_host_has_feature(const ApmHost *host, const char *feature);
 const ApmQueueInfo *apm_host_queue(const ApmHost *host, ApmApqn apqn);
 const ApmMdevInfo *apm_host_mdev(const ApmHost *host, const ApmUuid *uuid);
 /* The persistent masks of a 41-ap.rules text (the ATTR{...apmask}= and ATTR{...aqmask}= assignments chzdev
- * writes); a mask the text does not set keeps the value passed in. FALSE when a mask value is not the kernel's
- * absolute form. */
-gboolean apm_host_parse_udev_masks(const char *rules, ApmMask *apmask, ApmMask *aqmask);
+ * writes), each value applied to what the mask holds (a relative one edits it); a mask the text does not set keeps
+ * the value passed in. set (may be NULL) gets bit 0 for apmask and bit 1 for aqmask when the text sets them.
+ * FALSE when a mask value is not in a form the kernel takes. */
+gboolean apm_host_parse_udev_masks(const char *rules, ApmMask *apmask, ApmMask *aqmask, guint *set);
 /* The stored definition of uuid, or NULL. */
 const ApmStoredDef *apm_host_definition(const ApmHost *host, const ApmUuid *uuid);
 /* TRUE when the kernel shows mdev attached to a guest: one of its queues has the status "in use". */

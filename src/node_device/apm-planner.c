@@ -136,9 +136,30 @@ check_apqns(ApmPlan *plan, const ApmHost *host, const ApmUuid *self)
     }
 }
 
+/* A rule of the persistent configuration: refused for a definition, said as a warning for a start (the live
+ * host takes it, and ap-check lets it pass) */
+static void G_GNUC_PRINTF(3, 4)
+persistent_rule(ApmPlan *plan, gboolean refusing, const char *format, ...)
+{
+    va_list ap;
+
+    g_autofree char *text = NULL;
+
+    va_start(ap, format);
+    text = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    if (refusing)
+        g_ptr_array_add(plan->refusals, g_steal_pointer(&text));
+    else
+        g_ptr_array_add(plan->warnings,
+                        g_strdup_printf(_("%s (the start goes ahead, as the live host allows it; put the definitions "
+                                          "right before the next boot)"),
+                                        text));
+}
+
 /* ap-check's rule for autostart definitions: what the host boots with must leave the APQNs to vfio_ap */
 static void
-check_persistent_masks(ApmPlan *plan, const ApmHost *host)
+check_persistent_masks(ApmPlan *plan, const ApmHost *host, gboolean refusing)
 {
     ApmApqnIter iter;
     ApmApqn apqn;
@@ -152,13 +173,13 @@ check_persistent_masks(ApmPlan *plan, const ApmHost *host)
             continue;
         apm_apqn_format(apqn, name);
         if (host->persistent_masks_from)
-            refuse(plan,
+            persistent_rule(plan, refusing,
                    _("APQN %s is kept for the host's default crypto drivers by the persistent masks in %s, so an "
                      "autostart mdev cannot have it after a reboot; free it with chzdev -t ap --persistent "
                      "apmask=-0x%02x (or aqmask=-0x%02x)"),
                    name, host->persistent_masks_from, apqn.adapter, apqn.domain);
         else
-            refuse(plan,
+            persistent_rule(plan, refusing,
                    _("APQN %s is kept for the host's default crypto drivers by apmask and aqmask, and no "
                      "41-ap.rules changes that at boot, so an autostart mdev cannot have it; free it with chzdev -t "
                      "ap apmask=-0x%02x (or aqmask=-0x%02x)"),
@@ -167,7 +188,7 @@ check_persistent_masks(ApmPlan *plan, const ApmHost *host)
 }
 
 static void
-check_autostart(ApmPlan *plan, const ApmHost *host, const ApmUuid *self)
+check_autostart(ApmPlan *plan, const ApmHost *host, const ApmUuid *self, gboolean refusing)
 {
     for (guint i = 0; i < host->definitions->len; i++) {
         const ApmStoredDef *other = g_ptr_array_index(host->definitions, i);
@@ -189,9 +210,10 @@ check_autostart(ApmPlan *plan, const ApmHost *host, const ApmUuid *self)
             while (apm_apqn_iter_next(&iter, &apqn)) {
                 char name[APM_APQN_TEXT_LEN + 1];
 
-                refuse(plan, _("APQN %s is defined for autostart by %s too; two autostart definitions may not share "
-                               "a queue"),
-                       apm_apqn_format(apqn, name), apm_uuid_format(&other->uuid, uuid));
+                persistent_rule(plan, refusing,
+                                _("APQN %s is defined for autostart by %s too; two autostart definitions may not "
+                                  "share a queue"),
+                                apm_apqn_format(apqn, name), apm_uuid_format(&other->uuid, uuid));
             }
         }
     }
@@ -297,14 +319,18 @@ check_shape(ApmPlan *plan, const ApmHost *host)
         refuse(plan, "%s", _("Control domains need at least one usage domain in the same mdev"));
 }
 
-/* What a definition itself can violate. */
+/* What a definition itself can violate: its shape, and for an autostart definition the persistent rules (another
+ * autostart definition with the same queue, persistent masks that keep a queue from vfio_ap after a reboot).
+ * refusing: those are refusals (define, autostart), or warnings (a start: the live host takes it, and refusing
+ * would only keep the guest from its crypto now; at the next boot neither overlapping definition would start) */
 static void
-check_definition(ApmPlan *plan, const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config)
+check_definition(ApmPlan *plan, const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config,
+                 gboolean refusing)
 {
     check_shape(plan, host);
     if (config->autostart) {
-        check_autostart(plan, host, uuid);
-        check_persistent_masks(plan, host);
+        check_autostart(plan, host, uuid, refusing);
+        check_persistent_masks(plan, host, refusing);
     }
 }
 
@@ -315,7 +341,7 @@ apm_plan_define(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *c
 
     if (!plan)
         return NULL;
-    check_definition(plan, host, uuid, config);
+    check_definition(plan, host, uuid, config, TRUE);
     predict_guest_matrix(plan, host);
     return g_steal_pointer(&plan);
 }
@@ -335,7 +361,7 @@ apm_plan_start(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *co
 
         refuse(plan, _("mdev %s is already active"), apm_uuid_format(uuid, text));
     }
-    check_definition(plan, host, uuid, config);
+    check_definition(plan, host, uuid, config, FALSE);
     check_apqns(plan, host, uuid);
     predict_guest_matrix(plan, host);
     plan_writes(plan, host);

@@ -39,10 +39,11 @@ typedef struct {
 void apm_plan_free(ApmPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApmPlan, apm_plan_free)
 
-/* Plans starting a definition as mdev uuid on host. Always returns a plan; refusals say what is wrong (limits,
- * APQNs of other mdevs, APQNs the host's default drivers hold, control domains without a usage domain, and for
- * autostart definitions overlaps with other autostart definitions). An error only for a definition that
- * cannot be read at all. */
+/* Plans starting a definition as mdev uuid on host. Always returns a plan; refusals say what the live host refuses
+ * (limits, APQNs of other mdevs, APQNs the host's default drivers hold, control domains without a usage domain);
+ * for an autostart definition, what only the persistent configuration says against it (another autostart
+ * definition with the same queue, persistent masks) is a warning, as ap-check lets the start pass. An error only
+ * for a definition that cannot be read at all. */
 ApmPlan *apm_plan_start(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config, GError **error);
 
 /* Plans defining (or modifying the definition of) an mdev: only what a definition itself can violate is
