@@ -921,6 +921,7 @@ run_plug(Globals *g, const char *command, gboolean unplug, int argc, char **argv
     const char *guest = NULL;
     ApmMatrix change;
     ApmPlugFlags flags = 0;
+    gboolean current = FALSE;
     g_autoptr(ApmGuests) guests = NULL;
     g_autoptr(ApmGuestReport) report = apm_guest_report_new();
     g_autoptr(GError) error = NULL;
@@ -959,7 +960,11 @@ run_plug(Globals *g, const char *command, gboolean unplug, int argc, char **argv
         else if (g_str_equal(argv[i], "--config"))
             flags |= APM_PLUG_CONFIG;
         else if (g_str_equal(argv[i], "--live"))
-            continue; /* plug always changes the running guest */
+            flags |= APM_PLUG_LIVE;
+        else if (g_str_equal(argv[i], "--persistent"))
+            flags |= APM_PLUG_LIVE | APM_PLUG_CONFIG;
+        else if (g_str_equal(argv[i], "--current"))
+            current = TRUE;
         else if (!is_option(argv[i]) && !guest)
             guest = argv[i];
         else
@@ -967,6 +972,8 @@ run_plug(Globals *g, const char *command, gboolean unplug, int argc, char **argv
     }
     if (!guest)
         return usage_error(_("%s needs a guest name"), command);
+    if (current && (flags & (APM_PLUG_LIVE | APM_PLUG_CONFIG)))
+        return usage_error("%s", _("--current cannot go with --live or --config"));
     if (!(guests = open_guests(g, &error)))
         return report_guest_error(g, error, report);
     hotplug_init(g, &hp, guests);
@@ -977,9 +984,19 @@ run_plug(Globals *g, const char *command, gboolean unplug, int argc, char **argv
         g_autofree char *d = apm_mask_format_list(&change.domains, APM_LIST_HEX);
         g_autofree char *c = apm_mask_format_list(&change.control_domains, APM_LIST_HEX);
 
-        sentence = g_strdup_printf(unplug ? _("Unplugged from guest %s: adapters %s, domains %s, control domains %s")
-                                          : _("Plugged into guest %s: adapters %s, domains %s, control domains %s"),
-                                   guest, *a ? a : "-", *d ? d : "-", *c ? c : "-");
+        char uuid[APM_UUID_TEXT_LEN + 1];
+
+        apm_uuid_format(&report->uuid, uuid);
+        if ((flags & APM_PLUG_CONFIG) && !(flags & APM_PLUG_LIVE))
+            sentence = g_strdup_printf(unplug ? _("Unplugged from the definition of guest %s's mdev %s (the running "
+                                                  "guest is as it was): adapters %s, domains %s, control domains %s")
+                                              : _("Plugged into the definition of guest %s's mdev %s (the running "
+                                                  "guest is as it was): adapters %s, domains %s, control domains %s"),
+                                       guest, uuid, *a ? a : "-", *d ? d : "-", *c ? c : "-");
+        else
+            sentence = g_strdup_printf(unplug ? _("Unplugged from guest %s: adapters %s, domains %s, control domains %s")
+                                              : _("Plugged into guest %s: adapters %s, domains %s, control domains %s"),
+                                       guest, *a ? a : "-", *d ? d : "-", *c ? c : "-");
     }
     return report_guest(g, report, sentence);
 }
@@ -1147,8 +1164,8 @@ static const Command commands[] = {
     { "nodedev-autostart", cmd_autostart, N_("NAME [--disable]") },
     { "attach-device", cmd_attach, N_("GUEST FILE [--live] [--config] [--current] [--persistent]") },
     { "detach-device", cmd_detach, N_("GUEST [FILE] [--live] [--config] [--current] [--persistent]") },
-    { "plug", cmd_plug, N_("GUEST [--adapter LIST] [--domain LIST] [--control-domain LIST] [--take-from-host] [--config]") },
-    { "unplug", cmd_unplug, N_("GUEST [--adapter LIST] [--domain LIST] [--control-domain LIST] [--config]") },
+    { "plug", cmd_plug, N_("GUEST [--adapter LIST] [--domain LIST] [--control-domain LIST] [--take-from-host] [--live] [--config] [--current] [--persistent]") },
+    { "unplug", cmd_unplug, N_("GUEST [--adapter LIST] [--domain LIST] [--control-domain LIST] [--live] [--config] [--current] [--persistent]") },
     { "list", cmd_guests, N_("[--name]") },
     { "matrix", cmd_matrix, N_("[--format text|json|svg] [--all] [--guest GUEST | --mdev UUID] [--color WHEN]") },
     { "mask", cmd_mask, N_("[--apmask SPEC] [--aqmask SPEC] [--persistent] [--dry-run]") },

@@ -786,53 +786,98 @@ check_change(const char *guest, const ApmMatrix *old, const ApmMatrix *change, g
     return TRUE;
 }
 
+/* matrix with the change applied: plugged in, or taken out */
+static ApmMatrix
+apply_change(const ApmMatrix *matrix, const ApmMatrix *change, gboolean unplug)
+{
+    ApmMatrix m = *matrix;
+
+    if (unplug) {
+        apm_mask_andnot(&m.adapters, &m.adapters, &change->adapters);
+        apm_mask_andnot(&m.domains, &m.domains, &change->domains);
+        apm_mask_andnot(&m.control_domains, &m.control_domains, &change->control_domains);
+    } else {
+        apm_mask_or(&m.adapters, &m.adapters, &change->adapters);
+        apm_mask_or(&m.domains, &m.domains, &change->domains);
+        apm_mask_or(&m.control_domains, &m.control_domains, &change->control_domains);
+    }
+    return m;
+}
+
 gboolean
 apm_hotplug_plug(ApmHotplug *hp, const char *guest, const ApmMatrix *change, gboolean unplug, ApmPlugFlags flags,
                  ApmGuestReport *report, GError **error)
 {
-    g_autoptr(ApmMdevConfig) config = NULL;
+    g_autoptr(ApmMdevConfig) config = NULL, def_config = NULL;
     g_autoptr(ApmPlan) plan = NULL, defined = NULL;
-    const ApmMdevInfo *m;
+    const ApmMdevInfo *m = NULL;
     const ApmStoredDef *d = NULL;
+    gboolean live, persistent;
     ApmMatrix wanted;
     ApmMask take_a, take_d;
     char text[APM_UUID_TEXT_LEN + 1];
     Op op;
 
+    /* virsh's rule: --live the running guest, --config the definition, both both; neither, the running guest */
+    persistent = (flags & APM_PLUG_CONFIG) != 0;
+    live = (flags & APM_PLUG_LIVE) || !persistent;
     if (!op_begin_guests(&op, hp, guest, TRUE, TRUE, error))
         return FALSE;
     report->guest = g_strdup(guest);
-    if (!op.guest->running)
+    if (live && !op.guest->running)
         return op_fail(&op, error, APM_ERROR_CONFLICT,
-                       _("Guest %s is not running: plug and unplug change a running guest"), guest);
-    if (!op.guest->live)
+                       _("Guest %s is not running: plug and unplug change a running guest (--config alone changes the "
+                         "mdev's definition)"),
+                       guest);
+    if (live && !op.guest->live)
         return op_fail(&op, error, APM_ERROR_CONFLICT,
                        _("Guest %s has no vfio-ap device: attach an mdev first (apmatrix attach-device)"), guest);
-    report->uuid = op.guest->live->uuid;
+    if (!live && !op.guest->live && !op.guest->config)
+        return op_fail(&op, error, APM_ERROR_CONFLICT, _("Guest %s has no vfio-ap device in its definition either"),
+                       guest);
+    report->uuid = (op.guest->live ? op.guest->live : op.guest->config)->uuid;
     apm_uuid_format(&report->uuid, text);
-    m = apm_host_mdev(op.host, &report->uuid);
-    if (!m)
-        return op_fail(&op, error, APM_ERROR_CONFLICT, _("Guest %s's mdev %s is not active on the host"), guest, text);
-    if (!check_change(guest, &m->matrix, change, unplug, error)) {
-        op_end(&op);
-        return FALSE;
+    if (live) {
+        m = apm_host_mdev(op.host, &report->uuid);
+        if (!m)
+            return op_fail(&op, error, APM_ERROR_CONFLICT, _("Guest %s's mdev %s is not active on the host"), guest,
+                           text);
+        if (!check_change(guest, &m->matrix, change, unplug, error)) {
+            op_end(&op);
+            return FALSE;
+        }
     }
-    wanted = m->matrix;
-    if (unplug) {
-        apm_mask_andnot(&wanted.adapters, &wanted.adapters, &change->adapters);
-        apm_mask_andnot(&wanted.domains, &wanted.domains, &change->domains);
-        apm_mask_andnot(&wanted.control_domains, &wanted.control_domains, &change->control_domains);
-    } else {
-        apm_mask_or(&wanted.adapters, &wanted.adapters, &change->adapters);
-        apm_mask_or(&wanted.domains, &wanted.domains, &change->domains);
-        apm_mask_or(&wanted.control_domains, &wanted.control_domains, &change->control_domains);
-    }
-    if (flags & APM_PLUG_CONFIG) {
+    if (persistent) {
+        ApmMatrix dm;
+
         d = apm_host_definition(op.host, &report->uuid);
         if (!d)
             return op_fail(&op, error, APM_ERROR_CONFLICT,
                            _("mdev %s is transient: it has no definition for --config to change"), text);
+        if (!apm_matrix_from_config(d->config, &dm, error)) {
+            op_end(&op);
+            return FALSE;
+        }
+        /* the definition gets the same change, not the live matrix: what was plugged live only stays so */
+        if (!live && !check_change(guest, &dm, change, unplug, error)) {
+            op_end(&op);
+            return FALSE;
+        }
+        dm = apply_change(&dm, change, unplug);
+        def_config = config_of(&dm, d->config->autostart);
     }
+    if (!live) {
+        defined = op_plan(&op, apm_plan_define, &report->uuid, def_config, error);
+        if (!defined || !apm_plan_check(defined, error) || !apm_store_write(hp->root, &report->uuid, def_config, error)) {
+            op_end(&op);
+            return FALSE;
+        }
+        /* the running guest, if any, is as it was: the report tells of no guest's queues */
+        copy_strings(report->warnings, defined->warnings);
+        op_end(&op);
+        return TRUE;
+    }
+    wanted = apply_change(&m->matrix, change, unplug);
     config = config_of(&wanted, d ? d->config->autostart : FALSE);
     apm_mask_clear_all(&take_a);
     apm_mask_clear_all(&take_d);
@@ -857,12 +902,8 @@ apm_hotplug_plug(ApmHotplug *hp, const char *guest, const ApmMatrix *change, gbo
         }
     }
     if (d) {
-        defined = op_plan(&op, apm_plan_define, &report->uuid, config, error);
-        if (!defined) {
-            op_end(&op);
-            return FALSE;
-        }
-        if (!apm_plan_check(defined, error)) {
+        defined = op_plan(&op, apm_plan_define, &report->uuid, def_config, error);
+        if (!defined || !apm_plan_check(defined, error)) {
             op_end(&op);
             return FALSE;
         }
@@ -891,7 +932,7 @@ apm_hotplug_plug(ApmHotplug *hp, const char *guest, const ApmMatrix *change, gbo
         op_end(&op);
         return FALSE;
     }
-    if (defined && !apm_store_write(hp->root, &report->uuid, config, error)) {
+    if (defined && !apm_store_write(hp->root, &report->uuid, def_config, error)) {
         apm_exec_take_back(hp->root, plan);
         give_back(hp->root, &take_a, &take_d);
         op_end(&op);

@@ -49,11 +49,13 @@ gboolean apm_hotplug_detach(ApmHotplug *hp, const char *guest, const ApmHostdev 
 
 typedef enum {
     APM_PLUG_TAKE_FROM_HOST = 1 << 0, /* free APQNs from apmask/aqmask first (never from another mdev) */
-    APM_PLUG_CONFIG = 1 << 1,         /* the mdev's definition changes too */
+    APM_PLUG_CONFIG = 1 << 1,         /* the mdev's definition gets the same change */
+    APM_PLUG_LIVE = 1 << 2,           /* the running guest's mdev changes (also when neither flag is given) */
 } ApmPlugFlags;
 
-/* Adds (unplug FALSE) or takes away the adapters, domains and control domains of change to or from the mdev of
- * the running guest. */
+/* Adds (unplug FALSE) or takes away the adapters, domains and control domains of change to or from the guest's mdev,
+ * as virsh takes --live and --config: APM_PLUG_LIVE the running guest's mdev, APM_PLUG_CONFIG its definition (the
+ * same IDs, so that what was plugged live only stays live only), both both; neither, the running guest. */
 gboolean apm_hotplug_plug(ApmHotplug *hp, const char *guest, const ApmMatrix *change, gboolean unplug,
                           ApmPlugFlags flags, ApmGuestReport *report, GError **error);
 

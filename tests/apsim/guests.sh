@@ -86,9 +86,18 @@ check "apmask lost adapter 1, the queues went to vfio_ap" "0x3f vfio_ap" \
   "$(cut -c1-4 "$SYS/bus/ap/apmask") $(basename "$(readlink "$SYS/devices/ap/card01/01.0001/driver")")"
 check "the guest has adapter 1's queues" "00.0001 00.0002 01.0001 01.0002" "$(gm $u1)"
 check "without --config the definition is unchanged" '"assign_adapter": "0"' "$(grep -o '"assign_adapter": "[^"]*"' "$ROOT/etc/mdevctl.d/matrix/$u1")"
-out=$(am unplug vm1 --adapter 1 --config); rc=$?
-check "unplug --adapter 1 --config" "0 adapters=0 domains=1,2" "$rc $(apcb vm1 | cut -d' ' -f1-2)"
-check "--config wrote the definition too" "yes" "$(grep -q '"assign_domain": "2"' "$ROOT/etc/mdevctl.d/matrix/$u1" && echo yes || echo no)"
+refused "unplug --config alone of what only the running guest has: its definition lacks it, exit 4" 4 \
+  "Guest vm1's mdev does not have adapters 0x01" am unplug vm1 --adapter 1 --config
+out=$(am unplug vm1 --adapter 1 --live --config); rc=$?
+check "unplug --adapter 1 --live --config" "0 adapters=0 domains=1,2" "$rc $(apcb vm1 | cut -d' ' -f1-2)"
+check "--config gives the definition the same change only: domain 2, plugged live only, stays out of it" "no" \
+  "$(grep -q '"assign_domain": "2"' "$ROOT/etc/mdevctl.d/matrix/$u1" && echo yes || echo no)"
+out=$(am plug vm1 --domain 2 --config); rc=$?
+check "plug --config alone changes the definition, not the running guest" "0 yes adapters=0 domains=1,2" \
+  "$rc $(grep -q '"assign_domain": "2"' "$ROOT/etc/mdevctl.d/matrix/$u1" && echo yes || echo no) $(apcb vm1 | cut -d' ' -f1-2)"
+check "and says so" "yes" "$(echo "$out" | grep -q "Plugged into the definition of guest vm1's mdev $u1 (the running guest is as it was)" && echo yes || echo "$out")"
+refused "plug --config of what the definition has already: exit 4" 4 "has domains 0x02 already" am plug vm1 --domain 2 --config
+refused "--current with --config: exit 2" 2 "--current cannot go with" am plug vm1 --domain 3 --current --config
 check "plug --control-domain" "0 control_domains=1,3" "$(am plug vm1 --control-domain 3 >/dev/null; echo $?) $(apcb vm1 | cut -d' ' -f3)"
 check "unplug --json reports the guest matrix" "\"00.0001\"" \
   "$(am --json unplug vm1 --control-domain 3 | grep -A3 guest_matrix | grep -o '"00.0001"')"
