@@ -36,6 +36,8 @@ for c in $("$APMATRIX" --help | awk '/^  nodedev-/ {print $1}') --root --json --
 done
 check "every command and option of apmatrix --help is in apmatrix(1)" "" "$missing"
 check "apmatrix --help lists the ten nodedev commands" "10" "$("$APMATRIX" --help | grep -c '^  nodedev-')"
+check "--persistent is in apmatrix --help and attach-device --help" "2 1" \
+  "$("$APMATRIX" --help | grep -E '^  (attach|detach)-device' | grep -c -- '--persistent') $("$APMATRIX" attach-device --help | grep -c -- '--persistent')"
 
 for topo in tiny z16; do
   start_sim $topo
@@ -64,6 +66,12 @@ for topo in tiny z16; do
   refused "$topo: dumpxml of an unknown device: exit 5" 5 "Node device 'ap_card77' not found" am nodedev-dumpxml ap_card77
   refused "$topo: an unknown command: exit 2" 2 "Unknown command 'nodedev-frobnicate'" am nodedev-frobnicate
   refused "$topo: an unknown --cap: exit 2" 2 "Unknown capability 'pci'" am nodedev-list --cap pci
+  # global options go before or after the command, every one of them, with a value as a word or after '='
+  check "$topo: every global option may follow the command" "0 0 0 0" \
+    "$(am nodedev-list --cap ap_matrix --lock-timeout 5 >/dev/null; echo $?) $(am nodedev-list --unplug-timeout=2 >/dev/null; echo $?) $(am nodedev-list --json --cap ap_matrix >/dev/null; echo $?) $("$APMATRIX" nodedev-list --root "$ROOT" --lock-timeout=0.5 >/dev/null; echo $?)"
+  refused "$topo: a bad --lock-timeout after the command: exit 2, the same words as before it" 2 \
+    "--lock-timeout takes seconds from 0 to 3600, not 'x'" am nodedev-list --lock-timeout x
+  refused "$topo: a global option without its value: exit 2" 2 "--unplug-timeout needs a value" am nodedev-list --unplug-timeout
 
   # --- free adapters 1 and 2 (and domains 2-4) for vfio_ap
   echo -1,-2 > "$SYS/bus/ap/apmask"; echo -2,-3,-4 > "$SYS/bus/ap/aqmask"

@@ -102,6 +102,20 @@ check "plug --control-domain" "0 control_domains=1,3" "$(am plug vm1 --control-d
 check "unplug --json reports the guest matrix" "\"00.0001\"" \
   "$(am --json unplug vm1 --control-domain 3 | grep -A3 guest_matrix | grep -o '"00.0001"')"
 
+# --- each warning said once; a refused plug says only why it is refused
+ctl config-adapter 1 off >/dev/null
+mdev_xml "$T/mw.xml" $u4 0,1 3
+am nodedev-define "$T/mw.xml" >/dev/null 2>&1
+hostdev "$T/h4.xml" $u4
+ctl guest-start vm6 >/dev/null
+out=$(am attach-device vm6 "$T/h4.xml" 2>&1); rc=$?
+check "an attach says what the guest lacks once, not as a warning and again as what it lacks" "0 1" \
+  "$rc $(echo "$out" | grep -c "adapters 0x01 are not in the host's AP configuration")"
+out=$(am plug vm6 --domain 1 2>&1); rc=$?
+check "a refused plug prints no warning about the plan it refuses" "4 0" "$rc $(echo "$out" | grep -c 'warning')"
+am detach-device vm6 >/dev/null; ctl guest-stop vm6 >/dev/null; am nodedev-undefine $u4 >/dev/null
+ctl config-adapter 1 on >/dev/null
+
 # --- a plug asks its own guest's monitor only; a refusal asks the others too, to name who holds the APQN
 mdev_xml "$T/m3.xml" $u3 0 3
 am nodedev-create "$T/m3.xml" >/dev/null
