@@ -10,6 +10,7 @@
 #include "apm-host.h"
 #include "apm-i18n.h"
 #include "apm-lockfile.h"
+#include "apm-ondemand.h"
 #include "apm-planner.h"
 #include "apm-store.h"
 #include "apm-sysfs.h"
@@ -83,9 +84,20 @@ lock_for_parent(const char *root, gboolean reuse, GError **error)
     g_autofree char *path = apm_lockfile_host_config_path(root);
     ApmLockfileOptions o;
 
+    ApmLockfile *lock;
+
     apm_lockfile_options_init(&o);
     o.reuse_if_owner = reuse;
-    return apm_lockfile_acquire(path, getppid(), &o, error);
+    lock = apm_lockfile_acquire(path, getppid(), &o, error);
+    if (lock && !reuse) {
+        /* what a killed apmatrix left half done is put right before mdevctl changes anything */
+        g_autoptr(GPtrArray) repaired = g_ptr_array_new_with_free_func(g_free);
+
+        apm_ondemand_repair(root, repaired);
+        for (guint i = 0; i < repaired->len; i++)
+            g_printerr(_("apmatrix-callout: warning: %s\n"), (char *) g_ptr_array_index(repaired, i));
+    }
+    return lock;
 }
 
 static void

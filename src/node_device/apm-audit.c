@@ -8,6 +8,7 @@
 #include "apm-lockfile.h"
 #include "apm-map.h"
 #include "apm-nodedev.h"
+#include "apm-ondemand.h"
 #include "apm-planner.h"
 #include "apm-store.h"
 #include "apm-sysfs.h"
@@ -413,6 +414,81 @@ check_unassigned(const ApmHost *host, GPtrArray *findings)
         idle->len, list);
 }
 
+static char *
+matrix_apqns(const ApmMatrix *m)
+{
+    g_autofree char *apqns = apm_matrix_format_apqns(m);
+    g_autofree char *cd = apm_mask_format_list(&m->control_domains, APM_LIST_HEX);
+
+    g_strdelimit(apqns, "\n", ' ');
+    g_strchomp(apqns);
+    return g_strdup_printf(_("%s (control domains: %s)"), *apqns ? apqns : _("no queues"), *cd ? cd : "-");
+}
+
+/* Active mdevs that run with another matrix than their definition asks for: what a restart (or the next boot, for
+ * an autostart one) gives them is the definition's */
+static void
+check_drift(const ApmHost *host, GPtrArray *findings)
+{
+    for (guint i = 0; i < host->mdevs->len; i++) {
+        const ApmMdevInfo *m = g_ptr_array_index(host->mdevs, i);
+        const ApmStoredDef *d = apm_host_definition(host, &m->uuid);
+        g_autofree char *name = NULL, *live = NULL, *defined_text = NULL;
+        char uuid[APM_UUID_TEXT_LEN + 1];
+        ApmMatrix defined;
+
+        if (!d || !apm_matrix_from_attrs(d->config->attrs, &defined, NULL, NULL) ||
+            apm_matrix_equal(&defined, &m->matrix))
+            continue;
+        apm_uuid_format(&m->uuid, uuid);
+        name = apm_nodedev_mdev_name(&m->uuid);
+        live = matrix_apqns(&m->matrix);
+        defined_text = matrix_apqns(&defined);
+        add(findings, "mdev-differs-from-definition", APM_FINDING_WARNING,
+            g_strdup_printf(_("to keep what runs: apmatrix nodedev-dumpxml %s > %s.xml && apmatrix nodedev-update %s "
+                              "%s.xml --config; to go back to the definition: apmatrix nodedev-dumpxml --inactive %s > "
+                              "%s.xml && apmatrix nodedev-update %s %s.xml --live"),
+                            name, uuid, name, uuid, name, uuid, name, uuid),
+            _("mdev %s runs with %s, but its definition asks for %s: %s gives it the definition's again (a plug or "
+              "an update without --config, or a start cut short)"),
+            uuid, live, defined_text, d->config->autostart ? _("the next boot or start") : _("the next start"));
+        set_subject(findings, uuid);
+    }
+}
+
+/* mdevs started on demand for a guest: a start cut short, or one no guest holds any more */
+static void
+check_on_demand(const ApmHost *host, GPtrArray *findings)
+{
+    g_autoptr(GPtrArray) records = apm_ondemand_list(host->root);
+
+    for (guint i = 0; i < records->len; i++) {
+        const ApmOnDemand *r = g_ptr_array_index(records, i);
+        const ApmMdevInfo *m = apm_host_mdev(host, &r->uuid);
+        g_autofree char *name = apm_nodedev_mdev_name(&r->uuid);
+        char uuid[APM_UUID_TEXT_LEN + 1];
+
+        apm_uuid_format(&r->uuid, uuid);
+        if (r->starting) {
+            add(findings, "start-interrupted", APM_FINDING_ERROR,
+                g_strdup_printf(_("any apmatrix change takes it back first (apmatrix attach-device %s FILE again, "
+                                  "for one), or: apmatrix nodedev-destroy %s"),
+                                r->guest, name),
+                _("mdev %s was being started on demand for guest %s when its apmatrix was killed: it may hold only "
+                  "part of its matrix"),
+                uuid, r->guest);
+            set_subject(findings, uuid);
+        } else if (m && !m->guest && !apm_host_mdev_in_use(host, m)) {
+            add(findings, "on-demand-unheld", APM_FINDING_WARNING, g_strdup_printf("apmatrix nodedev-destroy %s", name),
+                _("mdev %s was started on demand for guest %s, which no longer holds it (a detach that timed out "
+                  "while the guest let go later, or a guest that stopped without its hook): its queues serve "
+                  "nobody"),
+                uuid, r->guest);
+            set_subject(findings, uuid);
+        }
+    }
+}
+
 static void
 check_lock(const ApmHost *host, GPtrArray *findings)
 {
@@ -452,6 +528,8 @@ apm_audit(const ApmHost *host)
     check_persistent_masks(host, findings);
     check_definitions_configured(host, findings);
     check_guests(host, findings);
+    check_drift(host, findings);
+    check_on_demand(host, findings);
     check_unassigned(host, findings);
     check_lock(host, findings);
     return findings;

@@ -88,19 +88,22 @@ copy_attrs(ApmNodeDevDef *def, const GPtrArray *attrs)
     }
 }
 
-/* An active mdev: what the kernel holds; the attributes are its definition's when it has one (as libvirt shows
- * them through mdevctl), else the live matrix in the form a callout's get attributes gives. */
+/* An active mdev: what the kernel holds; the attributes are its definition's when the kernel holds what they ask
+ * for (as libvirt shows them through mdevctl), else the live matrix in the form a callout's get attributes gives:
+ * a running mdev that differs from its definition (a live-only plug, a start cut short) shows what it runs with,
+ * and --inactive the definition. */
 static ApmNodeDevDef *
 active_mdev_def(const ApmHost *host, const ApmMdevInfo *m)
 {
     ApmNodeDevDef *def = mdev_def_base(&m->uuid);
     char uuid[APM_UUID_TEXT_LEN + 1];
     const ApmStoredDef *d = apm_host_definition(host, &m->uuid);
+    ApmMatrix defined;
 
     def->path = g_strdup_printf("/sys/devices/vfio_ap/matrix/%s", apm_uuid_format(&m->uuid, uuid));
     def->driver = g_strdup(m->driver);
     def->iommu_group = m->iommu_group;
-    if (d) {
+    if (d && apm_matrix_from_attrs(d->config->attrs, &defined, NULL, NULL) && apm_matrix_equal(&defined, &m->matrix)) {
         copy_attrs(def, d->config->attrs);
         return def;
     }

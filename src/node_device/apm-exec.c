@@ -10,6 +10,7 @@
 #include "apm-host.h"
 #include "apm-i18n.h"
 #include "apm-lockfile.h"
+#include "apm-ondemand.h"
 #include "apm-sysfs.h"
 
 const ApmLockClass apm_class_host_config_lock = { "host config lock", 10 };
@@ -29,10 +30,15 @@ apm_exec_lock(const char *root, const ApmExecOptions *options, GError **error)
     g_autofree char *lock_path = apm_lockfile_host_config_path(root);
     ApmLockfileOptions lock_options;
 
+    ApmLockfile *lock;
+
     apm_lockfile_options_init(&lock_options);
     lock_options.timeout_ms = options->lock_timeout_ms;
     lock_options.lockdep_class = &apm_class_host_config_lock;
-    return apm_lockfile_acquire(lock_path, getpid(), &lock_options, error);
+    lock = apm_lockfile_acquire(lock_path, getpid(), &lock_options, error);
+    if (lock)
+        apm_ondemand_repair(root, options->repairs);
+    return lock;
 }
 
 static char *

@@ -21,11 +21,15 @@ typedef struct {
     /* the snapshot (read on demand) the plan was made from, or NULL: the writes go through its open folders and
      * the read-back refreshes the mdev in it, so the caller sees the result without reading it again */
     ApmHost *snapshot;
+    /* where apm_exec_lock() says what it repaired once it held the lock (a start a killed apmatrix left half done,
+     * apm-ondemand.h); NULL: repaired all the same, without a word */
+    GPtrArray *repairs;
 } ApmExecOptions;
 
 void apm_exec_options_init(ApmExecOptions *options);
 
-/* Takes the host config lock (s390apconfig, for this process) with the options' timeout. */
+/* Takes the host config lock (s390apconfig, for this process) with the options' timeout, and then repairs what a
+ * killed apmatrix left half done under it (apm_ondemand_repair), so that every change meets a whole host. */
 ApmLockfile *apm_exec_lock(const char *root, const ApmExecOptions *options, GError **error);
 
 /* Executes a start plan: takes the s390apconfig lock, refuses a plan with refusals, writes in order. When a

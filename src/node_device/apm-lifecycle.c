@@ -45,7 +45,7 @@ typedef struct {
 static void session_end(Session *s);
 
 static gboolean
-session_begin(Session *s, const char *root, const ApmExecOptions *options, GError **error)
+session_begin(Session *s, const char *root, const ApmExecOptions *options, ApmOutcome *outcome, GError **error)
 {
     memset(s, 0, sizeof(*s));
     s->root = root;
@@ -53,6 +53,8 @@ session_begin(Session *s, const char *root, const ApmExecOptions *options, GErro
         s->options = *options;
     else
         apm_exec_options_init(&s->options);
+    if (!s->options.repairs)
+        s->options.repairs = outcome->warnings; /* what the lock's holder repaired first */
     if (!s->options.lock_held) {
         s->lock = apm_exec_lock(root, &s->options, error);
         if (!s->lock)
@@ -155,7 +157,7 @@ static gboolean
 begin_named(Session *s, const char *root, const char *name, const ApmExecOptions *options, ApmOutcome *outcome,
             ApmUuid *uuid, GError **error)
 {
-    if (!mdev_uuid_of(name, uuid, error) || !session_begin(s, root, options, error))
+    if (!mdev_uuid_of(name, uuid, error) || !session_begin(s, root, options, outcome, error))
         return FALSE;
     set_name(outcome, uuid);
     return TRUE;
@@ -198,7 +200,7 @@ apm_nodedev_define(const char *root, const char *xml, gsize length, const ApmExe
     Session s;
     gboolean ok;
 
-    if (!def || !session_begin(&s, root, options, error))
+    if (!def || !session_begin(&s, root, options, outcome, error))
         return FALSE;
     set_name(outcome, &uuid);
     existing = apm_host_definition(s.host, &uuid);
@@ -219,7 +221,7 @@ apm_nodedev_create(const char *root, const char *xml, gsize length, const ApmExe
     g_autoptr(ApmPlan) plan = NULL;
     Session s;
 
-    if (!def || !session_begin(&s, root, options, error))
+    if (!def || !session_begin(&s, root, options, outcome, error))
         return FALSE;
     set_name(outcome, &uuid);
     config = apm_mdev_config_from_nodedev(def, FALSE);
@@ -309,7 +311,7 @@ apm_nodedev_update(const char *root, const char *name, const char *xml, gsize le
                     apm_uuid_format(&xml_uuid, text), name);
         return FALSE;
     }
-    if (!session_begin(&s, root, options, error))
+    if (!session_begin(&s, root, options, outcome, error))
         return FALSE;
     set_name(outcome, &uuid);
     d = apm_host_definition(s.host, &uuid);

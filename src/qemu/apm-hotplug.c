@@ -13,6 +13,7 @@
 #include "apm-i18n.h"
 #include "apm-lifecycle.h"
 #include "apm-nodedev.h"
+#include "apm-ondemand.h"
 #include "apm-planner.h"
 #include "apm-store.h"
 #include "apm-sysfs.h"
@@ -94,54 +95,15 @@ drop_filtered_warnings(ApmGuestReport *report)
     }
 }
 
-/* ---- mdevs started on demand: ROOT/run/apmatrix/on-demand/<uuid> holds the guest's name ------------------- */
-
-static char *
-record_path(const char *root, const ApmUuid *uuid)
-{
-    char text[APM_UUID_TEXT_LEN + 1];
-
-    return g_build_filename(root, "run", "apmatrix", "on-demand", apm_uuid_format(uuid, text), NULL);
-}
-
-static gboolean
-record_write(const char *root, const ApmUuid *uuid, const char *guest, GError **error)
-{
-    g_autofree char *path = record_path(root, uuid);
-    g_autofree char *dir = g_path_get_dirname(path);
-    g_autofree char *text = g_strconcat(guest, "\n", NULL);
-    g_autoptr(GError) local = NULL;
-
-    if (g_mkdir_with_parents(dir, 0755) < 0) {
-        apm_set_errno_error(error, errno, _("Cannot make the folder %s"), dir);
-        return FALSE;
-    }
-    if (!g_file_set_contents(path, text, -1, &local)) {
-        g_set_error(error, APM_ERROR, APM_ERROR_IO, _("Cannot remember that the mdev was started on demand: %s"),
-                    local->message);
-        return FALSE;
-    }
-    return TRUE;
-}
+/* ---- mdevs started on demand (apm-ondemand.h) ----------------------------------------------------------- */
 
 /* The guest an mdev was started on demand for, or NULL */
 static char *
 record_read(const char *root, const ApmUuid *uuid)
 {
-    g_autofree char *path = record_path(root, uuid);
-    char *text = NULL;
+    g_autoptr(ApmOnDemand) record = apm_ondemand_read(root, uuid);
 
-    if (!g_file_get_contents(path, &text, NULL, NULL))
-        return NULL;
-    return g_strchomp(text);
-}
-
-static void
-record_remove(const char *root, const ApmUuid *uuid)
-{
-    g_autofree char *path = record_path(root, uuid);
-
-    (void) g_unlink(path);
+    return record ? g_steal_pointer(&record->guest) : NULL;
 }
 
 /* ---- one request: its locks, in order, and what it read under them --------------------------------------- */
@@ -200,11 +162,13 @@ op_read_host(Op *op, GError **error)
  * With one_guest only the request's guest is asked (a plug changes nothing of the others; op_all_guests() asks
  * them when a refusal has to name who holds what); otherwise every guest is. */
 static gboolean
-op_begin_guests(Op *op, ApmHotplug *hp, const char *guest, gboolean config, gboolean one_guest, GError **error)
+op_begin_guests(Op *op, ApmHotplug *hp, const char *guest, gboolean config, gboolean one_guest,
+                ApmGuestReport *report, GError **error)
 {
     memset(op, 0, sizeof(*op));
     op->hp = hp;
     op->exec = hp->exec;
+    op->exec.repairs = report->warnings; /* what the lock's holder repaired first is said among the warnings */
     if (!apm_guest_name_check(guest, error))
         return FALSE;
     if (config) {
@@ -252,9 +216,9 @@ op_begin_guests(Op *op, ApmHotplug *hp, const char *guest, gboolean config, gboo
 }
 
 static gboolean
-op_begin(Op *op, ApmHotplug *hp, const char *guest, gboolean config, GError **error)
+op_begin(Op *op, ApmHotplug *hp, const char *guest, gboolean config, ApmGuestReport *report, GError **error)
 {
-    return op_begin_guests(op, hp, guest, config, FALSE, error);
+    return op_begin_guests(op, hp, guest, config, FALSE, report, error);
 }
 
 /* Every guest of the back-end into an op begun for one guest, and the snapshot's map of who holds which mdev
@@ -421,12 +385,12 @@ stop_on_demand(Op *op, const char *guest, const ApmUuid *uuid, ApmGuestReport *r
         return TRUE;
     m = apm_host_mdev(op->host, uuid);
     if (!m) {
-        record_remove(op->hp->root, uuid); /* someone stopped it meanwhile */
+        apm_ondemand_remove(op->hp->root, uuid); /* someone stopped it meanwhile */
         return TRUE;
     }
     if (!g_str_equal(owner, guest) || (m->guest && !g_str_equal(m->guest, guest))) {
         if (m->guest && !g_str_equal(m->guest, guest))
-            record_remove(op->hp->root, uuid); /* another guest uses it now; it stays */
+            apm_ondemand_remove(op->hp->root, uuid); /* another guest uses it now; it stays */
         return TRUE;
     }
     if (op->guests && apm_guests_holder(op->guests, uuid))
@@ -439,7 +403,7 @@ stop_on_demand(Op *op, const char *guest, const ApmUuid *uuid, ApmGuestReport *r
     plan = apm_plan_stop(op->host, uuid);
     if (!op_exec(op, plan, report, error))
         return FALSE;
-    record_remove(op->hp->root, uuid);
+    apm_ondemand_remove(op->hp->root, uuid);
     report->stopped = TRUE;
     return TRUE;
 }
@@ -479,10 +443,19 @@ ensure_started(Op *op, const char *guest, const ApmUuid *uuid, ApmGuestReport *r
         return FALSE;
     }
     plan = apm_plan_start(op->host, uuid, d->config, error);
-    if (!plan || !op_exec(op, plan, report, error))
+    if (!plan || !apm_plan_check(plan, error))
         return FALSE;
-    if (!record_write(op->hp->root, uuid, guest, error)) {
+    /* the intent first: a kill between the start's writes leaves a record that the next command holding the host
+     * config lock sees and repairs (apm_ondemand_repair) */
+    if (!apm_ondemand_write(op->hp->root, uuid, guest, TRUE, error))
+        return FALSE;
+    if (!op_exec(op, plan, report, error)) {
+        apm_ondemand_remove(op->hp->root, uuid); /* the executor took the start back */
+        return FALSE;
+    }
+    if (!apm_ondemand_write(op->hp->root, uuid, guest, FALSE, error)) {
         apm_exec_take_back(op->hp->root, plan);
+        apm_ondemand_remove(op->hp->root, uuid);
         return FALSE;
     }
     report->started_on_demand = TRUE;
@@ -500,7 +473,7 @@ apm_hotplug_attach(ApmHotplug *hp, const char *guest, const ApmHostdev *hostdev,
     gboolean config_done = FALSE;
     Op op;
 
-    if (!apm_hostdev_validate(hostdev, error) || !op_begin(&op, hp, guest, TRUE, error))
+    if (!apm_hostdev_validate(hostdev, error) || !op_begin(&op, hp, guest, TRUE, report, error))
         return FALSE;
     report->guest = g_strdup(guest);
     report->uuid = hostdev->uuid;
@@ -559,7 +532,7 @@ undo:
         apm_guests_detach(hp->guests, guest, hostdev, APM_GUEST_CONFIG, 0, NULL);
     if (started) {
         apm_exec_take_back(hp->root, started);
-        record_remove(hp->root, &hostdev->uuid);
+        apm_ondemand_remove(hp->root, &hostdev->uuid);
         report->started_on_demand = FALSE;
     }
     op_end(&op);
@@ -577,7 +550,7 @@ apm_hotplug_detach(ApmHotplug *hp, const char *guest, const ApmHostdev *hostdev,
     Op op;
 
     /* no host config lock while waiting for the guest: only its job */
-    if (!op_begin(&op, hp, guest, FALSE, error))
+    if (!op_begin(&op, hp, guest, FALSE, report, error))
         return FALSE;
     report->guest = g_strdup(guest);
     if (flags == 0)
@@ -639,7 +612,7 @@ apm_hotplug_detach(ApmHotplug *hp, const char *guest, const ApmHostdev *hostdev,
         if (!owner)
             return TRUE;
         /* an mdev started on demand goes again: host config lock, then the guest's job once more */
-        if (!op_begin(&op, hp, guest, TRUE, error))
+        if (!op_begin(&op, hp, guest, TRUE, report, error))
             return FALSE;
         ok = stop_on_demand(&op, guest, &target->uuid, report, error);
         op_end(&op);
@@ -821,7 +794,7 @@ apm_hotplug_plug(ApmHotplug *hp, const char *guest, const ApmMatrix *change, gbo
     /* virsh's rule: --live the running guest, --config the definition, both both; neither, the running guest */
     persistent = (flags & APM_PLUG_CONFIG) != 0;
     live = (flags & APM_PLUG_LIVE) || !persistent;
-    if (!op_begin_guests(&op, hp, guest, TRUE, TRUE, error))
+    if (!op_begin_guests(&op, hp, guest, TRUE, TRUE, report, error))
         return FALSE;
     report->guest = g_strdup(guest);
     if (live && !op.guest->running)
@@ -1067,7 +1040,7 @@ apm_hotplug_destroy(ApmHotplug *hp, const char *name, gboolean force, ApmGuestRe
     copy_strings(report->differences, outcome->differences);
     if (ok) {
         report->stopped = TRUE;
-        record_remove(hp->root, &outcome->uuid);
+        apm_ondemand_remove(hp->root, &outcome->uuid);
     }
     return ok;
 }
@@ -1081,7 +1054,7 @@ apm_hotplug_prepare(ApmHotplug *hp, const char *guest, GPtrArray *hostdevs, ApmG
 
     if (!hostdevs || hostdevs->len == 0)
         return TRUE;
-    if (!op_begin(&op, hp, guest, TRUE, error))
+    if (!op_begin(&op, hp, guest, TRUE, report, error))
         return FALSE;
     report->guest = g_strdup(guest);
     for (guint i = 0; i < hostdevs->len; i++) {
@@ -1130,7 +1103,7 @@ apm_hotplug_release(ApmHotplug *hp, const char *guest, GPtrArray *hostdevs, ApmG
 
     if (!hostdevs || hostdevs->len == 0)
         return TRUE;
-    if (!op_begin(&op, hp, guest, TRUE, error))
+    if (!op_begin(&op, hp, guest, TRUE, report, error))
         return FALSE;
     report->guest = g_strdup(guest);
     for (guint i = 0; i < hostdevs->len && ok; i++) {

@@ -79,6 +79,15 @@ refused "plug --config into a guest without a device: exit 4" 4 "no vfio-ap devi
 out=$(am plug vm1 --domain 2); rc=$?
 check "plug --domain 2" "0 Guest vm1 has: 00.0001 00.0002 (control domains: 0x01)" "$rc $(echo "$out" | grep '^Guest')"
 check "the guest's CRYCB got it (hot plug)" "adapters=0 domains=1,2 control_domains=1" "$(apcb vm1)"
+# a live-only plug: the mdev runs with more than its definition asks for, and nothing hides it
+n1=mdev_$(echo $u1 | tr - _)_matrix
+out=$(am check 2>&1)
+check "check reports an active mdev whose matrix differs from its definition" "yes" \
+  "$(echo "$out" | grep -q "mdev $u1 runs with 00.0001 00.0002 (control domains: 0x01), but its definition asks for 00.0001 (control domains: 0x01)" && echo yes || echo "$out")"
+check "with the fix that keeps what runs, and the one that goes back" "yes" \
+  "$(echo "$out" | grep -q "nodedev-update $n1 $u1.xml --config; to go back to the definition: apmatrix nodedev-dumpxml --inactive $n1" && echo yes || echo "$out")"
+check "nodedev-dumpxml shows what the mdev runs with; --inactive the definition" "1,2 1" \
+  "$(am nodedev-dumpxml $n1 | grep -o "assign_domain' value='[^']*'" | grep -o "[0-9]*'$" | tr -d "'" | tr '\n' ',' | sed 's/,$//') $(am nodedev-dumpxml --inactive $n1 | grep -o "assign_domain' value='[^']*'" | grep -o "[0-9]*'$" | tr -d "'")"
 out=$(am plug vm1 --adapter 1 --take-from-host); rc=$?
 check "plug --adapter 1 --take-from-host takes adapter 1 from apmask first" "0 Taken from the host's default drivers: adapters 0x01, domains -" \
   "$rc $(echo "$out" | grep '^Taken')"
@@ -182,6 +191,22 @@ check "detach-device --live --config does both" "0 no adapters=" \
 ctl guest-stop vm2 >/dev/null
 refused "attach --live to a stopped guest: exit 4" 4 "not running" am attach-device vm2 "$T/h1.xml" --live
 check "a stopped guest with a definition is listed" "vm2" "$(am list | awk '$1 == "vm2" {print $1}')"
+
+# --- an mdev started on demand whose guest went without a detach: check reports it, its fix removes it
+mdev_xml "$T/m5.xml" $u4 0 2
+am nodedev-define "$T/m5.xml" >/dev/null 2>&1
+hostdev "$T/h5.xml" $u4
+ctl guest-start vm5 >/dev/null
+am attach-device vm5 "$T/h5.xml" >/dev/null
+ctl guest-stop vm5 >/dev/null
+out=$(am check 2>&1)
+n4=mdev_$(echo $u4 | tr - _)_matrix
+check "check reports an mdev started on demand that no guest holds, with its fix" "yes yes" \
+  "$(echo "$out" | grep -q "mdev $u4 was started on demand for guest vm5, which no longer holds it" && echo yes || echo no) $(echo "$out" | grep -q "fix: apmatrix nodedev-destroy $n4" && echo yes || echo no)"
+am nodedev-destroy $n4 >/dev/null
+check "and the fix clears it: the mdev and its record gone, the definition kept, nothing reported" "no no yes 0" \
+  "$([ -e "$SYS/devices/vfio_ap/matrix/$u4" ] && echo yes || echo no) $([ -e "$ROOT/run/apmatrix/on-demand/$u4" ] && echo yes || echo no) $([ -f "$ROOT/etc/mdevctl.d/matrix/$u4" ] && echo yes || echo no) $(am check 2>&1 | grep -c "$u4")"
+am nodedev-undefine $n4 >/dev/null
 
 # --- faults: a guest that never sends DEVICE_DELETED
 am attach-device vm1 "$T/h1.xml" >/dev/null
