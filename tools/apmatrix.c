@@ -1077,6 +1077,11 @@ cmd_guests(Globals *g, int argc, char **argv)
                 apm_json_builder_add_string_value(b, cd);
             }
             add_strings(b, "filtered", r->filtered);
+            apm_json_builder_set_member_name(b, "problem");
+            if (r->problem)
+                apm_json_builder_add_string_value(b, r->problem);
+            else
+                apm_json_builder_add_null_value(b);
             apm_json_builder_end_object(b);
         }
         apm_json_builder_end_array(b);
@@ -1092,7 +1097,9 @@ cmd_guests(Globals *g, int argc, char **argv)
         g_autofree char *cd = apm_mask_format_list(&r->guest_matrix.control_domains, APM_LIST_HEX);
         gboolean has = !apm_uuid_equal(&r->uuid, &(ApmUuid) { 0 });
 
-        if (has && r->has_mdev)
+        if (r->problem)
+            printf(" %-20s %-36s  %s\n", r->guest, "?", _("(not answering)"));
+        else if (has && r->has_mdev)
             printf(" %-20s %-36s  %s (%s)\n", r->guest, apm_uuid_format(&r->uuid, uuid),
                    *apqns ? apqns : _("no queues"), *cd ? cd : "-");
         else if (has)
@@ -1102,6 +1109,8 @@ cmd_guests(Globals *g, int argc, char **argv)
             printf(" %-20s %-36s  %s\n", r->guest, "-", _("(no vfio-ap device)"));
         for (guint k = 0; k < r->filtered->len; k++)
             printf("   %s\n", (char *) g_ptr_array_index(r->filtered, k));
+        if (r->problem)
+            printf("   %s\n", r->problem);
     }
     return EXIT_OK;
 }

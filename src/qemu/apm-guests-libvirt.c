@@ -308,7 +308,8 @@ lv_finalize(ApmGuests *guests)
     g_free(l);
 }
 
-static const ApmGuestsOps libvirt_ops = { "libvirt", lv_list, lv_get, lv_attach, lv_detach, lv_finalize };
+/* libvirt answers from its own records of the domains, never waiting for a QEMU */
+static const ApmGuestsOps libvirt_ops = { "libvirt", FALSE, lv_list, lv_get, lv_attach, lv_detach, lv_finalize };
 
 ApmGuests *
 apm_guests_open_libvirt(const char *uri, GError **error)

@@ -29,6 +29,7 @@ apm_guest_free(ApmGuest *guest)
     g_free(guest->name);
     apm_hostdev_free(guest->live);
     apm_hostdev_free(guest->config);
+    g_free(guest->problem);
     g_free(guest);
 }
 
@@ -41,6 +42,12 @@ apm_guests_free(ApmGuests *guests)
         guests->ops->finalize(guests);
     g_free(guests->description);
     g_free(guests);
+}
+
+gboolean
+apm_guests_list_asks_guests(const ApmGuests *guests)
+{
+    return guests->ops->list_asks_guests;
 }
 
 const char *
@@ -274,15 +281,62 @@ qmp_guest(QmpFolder *q, const char *name, GError **error)
     return g_steal_pointer(&g);
 }
 
+/* One guest asked from a thread of its own; whoever is done last (the asker or the lister) frees the job */
+typedef struct {
+    gint refcount;
+    QmpFolder *q;      /* the lister's: valid while the lister waits */
+    char *name;
+    char *dir;
+    guint timeout_ms;
+    ApmGuest *guest;   /* the answer, or NULL */
+    GError *error;
+    gboolean done;
+} GuestJob;
+
+static void
+guest_job_unref(GuestJob *job)
+{
+    if (!g_atomic_int_dec_and_test(&job->refcount))
+        return;
+    g_free(job->name);
+    g_free(job->dir);
+    apm_guest_free(job->guest);
+    g_clear_error(&job->error);
+    g_free(job);
+}
+
+static GMutex list_mutex;
+static GCond list_cond;
+
+static gpointer
+ask_guest(gpointer data)
+{
+    GuestJob *job = data;
+    QmpFolder own = { job->dir, job->timeout_ms };
+    GError *error = NULL;
+    ApmGuest *g = qmp_guest(&own, job->name, &error);
+
+    g_mutex_lock(&list_mutex);
+    job->guest = g;
+    job->error = error;
+    job->done = TRUE;
+    g_cond_broadcast(&list_cond);
+    g_mutex_unlock(&list_mutex);
+    guest_job_unref(job);
+    return NULL;
+}
+
 static GPtrArray *
 qmp_list(ApmGuests *guests, GError **error)
 {
     QmpFolder *q = guests->priv;
     g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func((GDestroyNotify) apm_guest_free);
+    g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func((GDestroyNotify) guest_job_unref);
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GError) local = NULL;
     g_autoptr(GDir) dir = g_dir_open(q->dir, 0, &local);
     const char *entry;
+    gint64 deadline;
 
     if (!dir) {
         if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -293,6 +347,7 @@ qmp_list(ApmGuests *guests, GError **error)
     }
     while ((entry = g_dir_read_name(dir))) {
         g_autofree char *name = NULL;
+        GuestJob *job;
 
         if (g_str_has_suffix(entry, ".sock"))
             name = g_strndup(entry, strlen(entry) - 5);
@@ -301,17 +356,42 @@ qmp_list(ApmGuests *guests, GError **error)
         if (!name || !apm_guest_name_check(name, NULL) || g_hash_table_contains(seen, name))
             continue;
         g_hash_table_add(seen, g_strdup(name));
-        {
-            ApmGuest *g = qmp_guest(q, name, error);
+        /* every guest at once: one that is slow to answer delays the list by its own time, not by the sum */
+        job = g_new0(GuestJob, 1);
+        job->refcount = 2;
+        job->name = g_strdup(name);
+        job->dir = g_strdup(q->dir);
+        job->timeout_ms = q->timeout_ms;
+        g_ptr_array_add(jobs, job);
+        g_thread_unref(g_thread_new("apm-guest", ask_guest, job));
+    }
+    /* each exchange has the timeout; a guest that has not answered its few exchanges by twice that is left out */
+    deadline = g_get_monotonic_time() + (gint64) q->timeout_ms * 2 * 1000;
+    g_mutex_lock(&list_mutex);
+    for (guint i = 0; i < jobs->len; i++) {
+        GuestJob *job = g_ptr_array_index(jobs, i);
 
-            if (!g)
-                return NULL;
+        while (!job->done && g_cond_wait_until(&list_cond, &list_mutex, deadline))
+            ;
+        if (job->done && job->guest) {
+            ApmGuest *g = g_steal_pointer(&job->guest);
+
             if (g->running || g->persistent)
                 g_ptr_array_add(list, g);
             else
                 apm_guest_free(g);
+        } else {
+            /* not answering, or answering nonsense: named, never fatal to the list */
+            ApmGuest *g = apm_guest_new(job->name);
+
+            g->running = TRUE;
+            g->problem = job->done ? g_strdup(job->error ? job->error->message : _("unknown error"))
+                                   : g_strdup_printf(_("its QEMU monitor did not answer within %u ms"),
+                                                     q->timeout_ms * 2);
+            g_ptr_array_add(list, g);
         }
     }
+    g_mutex_unlock(&list_mutex);
     return g_steal_pointer(&list);
 }
 
@@ -539,7 +619,7 @@ qmp_finalize(ApmGuests *guests)
     g_free(q);
 }
 
-static const ApmGuestsOps qmp_ops = { "qmp", qmp_list, qmp_get, qmp_attach, qmp_detach, qmp_finalize };
+static const ApmGuestsOps qmp_ops = { "qmp", TRUE, qmp_list, qmp_get, qmp_attach, qmp_detach, qmp_finalize };
 
 ApmGuests *
 apm_guests_open_qmp(const char *dir, guint timeout_ms, GError **error)

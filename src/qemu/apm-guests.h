@@ -13,6 +13,8 @@ typedef struct {
     gboolean persistent; /* it has a definition: libvirt's, or a config file beside the QMP socket */
     ApmHostdev *live;    /* the vfio-ap device the running guest has, with its device id as alias; or NULL */
     ApmHostdev *config;  /* the vfio-ap hostdev of its definition, or NULL */
+    char *problem;       /* why the guest could not be asked (its monitor does not answer, ...), or NULL; such a
+                          * guest is listed as running with its device unknown (live NULL) */
 } ApmGuest;
 
 void apm_guest_free(ApmGuest *guest);
@@ -34,10 +36,15 @@ ApmGuests *apm_guests_open_libvirt(const char *uri, GError **error);
 void apm_guests_free(ApmGuests *guests);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApmGuests, apm_guests_free)
 
+/* Whether listing asks every guest's QEMU (see ApmGuestsOps.list_asks_guests) */
+gboolean apm_guests_list_asks_guests(const ApmGuests *guests);
+
 /* Words for the back-end: "QEMU monitors in DIR", "libvirt at URI". */
 const char *apm_guests_describe(const ApmGuests *guests);
 
-/* Every guest, by name. */
+/* Every guest, by name. The guests are asked at once, each within the back-end's timeout: one that does not
+ * answer in time (or answers nonsense) is listed with its problem, so that it cannot hold up or fail a request
+ * that does not concern it. FALSE only when the back-end itself cannot be read. */
 GPtrArray *apm_guests_list(ApmGuests *guests, GError **error);
 /* The guest called name (*guest NULL when no guest has that name), asking only it where the back-end can: a
  * change to one guest need not wait for the monitors of all the others. FALSE with error set when the
@@ -61,6 +68,10 @@ gboolean apm_guest_name_check(const char *name, GError **error);
 /* ---- for the back-ends ---- */
 typedef struct {
     const char *kind;
+    /* listing asks each guest's QEMU (which may be slow, or hung), rather than a record such as libvirt's: a request
+     * that does not concern other guests learns who holds an mdev from the host instead, and asks them only to name
+     * one */
+    gboolean list_asks_guests;
     GPtrArray *(*list)(ApmGuests *guests, GError **error);
     /* one guest, or NULL in *guest when there is none; NULL here: taken from list */
     gboolean (*get)(ApmGuests *guests, const char *name, ApmGuest **guest, GError **error);

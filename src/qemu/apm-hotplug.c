@@ -65,6 +65,7 @@ apm_guest_report_free(ApmGuestReport *report)
     if (!report)
         return;
     g_free(report->guest);
+    g_free(report->problem);
     g_ptr_array_unref(report->filtered);
     g_ptr_array_unref(report->warnings);
     g_ptr_array_unref(report->differences);
@@ -117,6 +118,7 @@ typedef struct {
     gboolean one_guest;    /* guests holds the request's guest only (op_all_guests() adds the others) */
     ApmGuest *guest;       /* the request's guest, in guests */
     ApmHost *host;
+    GPtrArray *warnings;   /* the report's: guests that could not be asked are named there */
 } Op;
 
 static void
@@ -169,6 +171,7 @@ op_begin_guests(Op *op, ApmHotplug *hp, const char *guest, gboolean config, gboo
     op->hp = hp;
     op->exec = hp->exec;
     op->exec.repairs = report->warnings; /* what the lock's holder repaired first is said among the warnings */
+    op->warnings = report->warnings;
     if (!apm_guest_name_check(guest, error))
         return FALSE;
     if (config) {
@@ -239,9 +242,31 @@ op_all_guests(Op *op)
 
         if (op->guest && g_str_equal(g->name, op->guest->name))
             continue;
+        if (g->problem && op->warnings)
+            g_ptr_array_add(op->warnings, g_strdup_printf(_("guest %s was not asked which mdev it has: %s"), g->name,
+                                                          g->problem));
         g_ptr_array_add(op->guests, g_ptr_array_steal_index(all, i--));
     }
     annotate(op->host, op->guests);
+}
+
+/* The guests that could not be asked, as words for a refusal ("vm3, vm7"), or NULL when every one answered */
+static char *
+unasked_guests(GPtrArray *guests)
+{
+    g_autoptr(GString) names = NULL;
+
+    for (guint i = 0; guests && i < guests->len; i++) {
+        const ApmGuest *g = g_ptr_array_index(guests, i);
+
+        if (!g->problem)
+            continue;
+        if (!names)
+            names = g_string_new(g->name);
+        else
+            g_string_append_printf(names, ", %s", g->name);
+    }
+    return names ? g_string_free(g_steal_pointer(&names), FALSE) : NULL;
 }
 
 typedef ApmPlan *(*PlanFunc)(const ApmHost *host, const ApmUuid *uuid, const ApmMdevConfig *config,
@@ -429,9 +454,19 @@ ensure_started(Op *op, const char *guest, const ApmUuid *uuid, ApmGuestReport *r
             return FALSE;
         }
         if (!m->guest && apm_host_mdev_in_use(op->host, m)) {
-            g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT,
-                        _("mdev %s is in use by a guest that %s does not know (its queues say 'in use')"), text,
-                        op->hp->guests ? apm_guests_describe(op->hp->guests) : "libvirt");
+            g_autofree char *unasked = NULL;
+
+            op_all_guests(op);
+            unasked = unasked_guests(op->guests);
+            if (unasked)
+                g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT,
+                            _("mdev %s is in use by a guest (its queues say 'in use'), perhaps one of those that did not "
+                              "answer: %s"),
+                            text, unasked);
+            else
+                g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT,
+                            _("mdev %s is in use by a guest that %s does not know (its queues say 'in use')"), text,
+                            op->hp->guests ? apm_guests_describe(op->hp->guests) : "libvirt");
             return FALSE;
         }
         return TRUE;
@@ -473,7 +508,9 @@ apm_hotplug_attach(ApmHotplug *hp, const char *guest, const ApmHostdev *hostdev,
     gboolean config_done = FALSE;
     Op op;
 
-    if (!apm_hostdev_validate(hostdev, error) || !op_begin(&op, hp, guest, TRUE, report, error))
+    /* only the request's guest is asked; who else holds the mdev the host shows (its queues 'in use', libvirt's
+     * status files), and the other guests are asked only to name one */
+    if (!apm_hostdev_validate(hostdev, error) || !op_begin_guests(&op, hp, guest, TRUE, TRUE, report, error))
         return FALSE;
     report->guest = g_strdup(guest);
     report->uuid = hostdev->uuid;
@@ -497,6 +534,13 @@ apm_hotplug_attach(ApmHotplug *hp, const char *guest, const ApmHostdev *hostdev,
         return op_fail(&op, error, APM_ERROR_CONFLICT,
                        _("Guest %s's definition already has a vfio-ap hostdev (mdev %s): a guest has one AP matrix"),
                        guest, apm_uuid_format(&op.guest->config->uuid, other));
+    }
+    {
+        const ApmMdevInfo *held = apm_host_mdev(op.host, &hostdev->uuid);
+
+        if ((flags & APM_GUEST_LIVE) && hp->guests &&
+            (!apm_guests_list_asks_guests(hp->guests) || (held && (held->guest || apm_host_mdev_in_use(op.host, held)))))
+            op_all_guests(&op);
     }
     holder = apm_guests_holder(op.guests, &hostdev->uuid);
     if ((flags & APM_GUEST_LIVE) && holder && holder != op.guest)
@@ -549,8 +593,8 @@ apm_hotplug_detach(ApmHotplug *hp, const char *guest, const ApmHostdev *hostdev,
     char text[APM_UUID_TEXT_LEN + 1];
     Op op;
 
-    /* no host config lock while waiting for the guest: only its job */
-    if (!op_begin(&op, hp, guest, FALSE, report, error))
+    /* no host config lock while waiting for the guest: only its job; and only the guest itself is asked */
+    if (!op_begin_guests(&op, hp, guest, FALSE, TRUE, report, error))
         return FALSE;
     report->guest = g_strdup(guest);
     if (flags == 0)
@@ -612,7 +656,7 @@ apm_hotplug_detach(ApmHotplug *hp, const char *guest, const ApmHostdev *hostdev,
         if (!owner)
             return TRUE;
         /* an mdev started on demand goes again: host config lock, then the guest's job once more */
-        if (!op_begin(&op, hp, guest, TRUE, report, error))
+        if (!op_begin_guests(&op, hp, guest, TRUE, TRUE, report, error))
             return FALSE;
         ok = stop_on_demand(&op, guest, &target->uuid, report, error);
         op_end(&op);
@@ -951,6 +995,7 @@ apm_hotplug_list(ApmHotplug *hp, GError **error)
 
         r->guest = g_strdup(g->name);
         r->running = g->running;
+        r->problem = g_strdup(g->problem);
         g_ptr_array_add(out, r);
         if (!h)
             continue;
@@ -978,21 +1023,80 @@ apm_hotplug_list(ApmHotplug *hp, GError **error)
 
 /* ---- destroy ---------------------------------------------------------------------------------------------- */
 
-gboolean
-apm_hotplug_annotate(ApmHost *host, gpointer data, GError **error)
+/* An mdev of the snapshot (only the one of uuid, when given) that a guest holds (its queues 'in use') but that no
+ * guest is named for yet */
+static gboolean
+held_unnamed(const ApmHost *host, const ApmUuid *uuid)
 {
-    ApmHotplug *hp = data;
+    for (guint i = 0; i < host->mdevs->len; i++) {
+        const ApmMdevInfo *m = g_ptr_array_index(host->mdevs, i);
+
+        if ((!uuid || apm_uuid_equal(uuid, &m->uuid)) && !m->guest && apm_host_mdev_in_use(host, m))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The guests asked to name who holds the mdevs of a snapshot. With only_held, a back-end that asks each guest's
+ * QEMU is asked only when the host shows an mdev (of uuid) held by a guest it cannot name. Guests that could not be
+ * asked are named in warnings (may be NULL). */
+static gboolean
+annotate_held(ApmHotplug *hp, ApmHost *host, gboolean only_held, const ApmUuid *uuid, GPtrArray *warnings,
+              GError **error)
+{
     g_autoptr(GPtrArray) guests = NULL;
 
-    if (!hp->guests)
+    if (!hp->guests || (only_held && apm_guests_list_asks_guests(hp->guests) && !held_unnamed(host, uuid)))
         return TRUE;
     apm_lock_acquire(&guests_lock);
     guests = apm_guests_list(hp->guests, error);
     apm_lock_release(&guests_lock);
     if (!guests)
         return FALSE;
+    for (guint i = 0; warnings && i < guests->len; i++) {
+        const ApmGuest *g = g_ptr_array_index(guests, i);
+
+        if (g->problem)
+            g_ptr_array_add(warnings,
+                            g_strdup_printf(_("guest %s was not asked which mdev it has: %s"), g->name, g->problem));
+    }
     annotate(host, guests);
     return TRUE;
+}
+
+typedef struct {
+    ApmHotplug *hp;
+    ApmUuid uuid;
+    GPtrArray *warnings;
+} DestroyAnnotate;
+
+static gboolean
+annotate_destroy(ApmHost *host, gpointer data, GError **error)
+{
+    DestroyAnnotate *a = data;
+
+    return annotate_held(a->hp, host, TRUE, &a->uuid, a->warnings, error);
+}
+
+/* For the host reports (matrix, check, mask): every guest named, each asked at once and within its timeout */
+gboolean
+apm_hotplug_annotate(ApmHost *host, gpointer data, GError **error)
+{
+    return annotate_held(data, host, FALSE, NULL, NULL, error);
+}
+
+/* Whether a guest holds the mdev, as the host shows it (queues 'in use', libvirt's status files) */
+static gboolean
+mdev_held(const char *root, const ApmUuid *uuid)
+{
+    g_autoptr(ApmHost) host = NULL;
+    const ApmMdevInfo *m;
+
+    apm_lock_acquire(&mdev_state_lock);
+    host = apm_host_read_detail(root, APM_HOST_READ_ON_DEMAND, NULL, NULL);
+    apm_lock_release(&mdev_state_lock);
+    m = host ? apm_host_mdev(host, uuid) : NULL;
+    return !host || (m && (m->guest || apm_host_mdev_in_use(host, m)));
 }
 
 gboolean
@@ -1000,10 +1104,12 @@ apm_hotplug_destroy(ApmHotplug *hp, const char *name, gboolean force, ApmGuestRe
 {
     g_autoptr(ApmOutcome) outcome = apm_outcome_new();
     ApmExecOptions exec = hp->exec;
+    DestroyAnnotate held;
     ApmUuid uuid;
     gboolean ok;
 
-    if (force && hp->guests && apm_devices_mdev_uuid(name, &uuid)) {
+    if (force && hp->guests && apm_devices_mdev_uuid(name, &uuid) &&
+        (!apm_guests_list_asks_guests(hp->guests) || mdev_held(hp->root, &uuid))) {
         g_autoptr(GPtrArray) guests = NULL;
         const ApmGuest *holder;
 
@@ -1032,8 +1138,12 @@ apm_hotplug_destroy(ApmHotplug *hp, const char *name, gboolean force, ApmGuestRe
             }
         }
     }
-    exec.annotate = apm_hotplug_annotate;
-    exec.annotate_data = hp;
+    if (apm_devices_mdev_uuid(name, &uuid)) {
+        /* the guests are asked only when the mdev is held, to name who holds it */
+        held = (DestroyAnnotate) { hp, uuid, report->warnings };
+        exec.annotate = annotate_destroy;
+        exec.annotate_data = &held;
+    }
     ok = apm_nodedev_destroy(hp->root, name, &exec, outcome, error);
     report->uuid = outcome->uuid;
     copy_strings(report->warnings, outcome->warnings);

@@ -23,6 +23,7 @@ void apm_hotplug_init(ApmHotplug *hp, const char *root, ApmGuests *guests);
 typedef struct {
     char *guest;
     gboolean running;           /* the guest runs (list) */
+    char *problem;              /* why the guest could not be asked (list: its monitor does not answer), or NULL */
     ApmUuid uuid;
     gboolean has_mdev;          /* uuid names the guest's mdev */
     gboolean started_on_demand; /* the mdev was started from its definition for this guest */

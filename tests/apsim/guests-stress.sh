@@ -1,6 +1,6 @@
 #!/bin/sh
-# Concurrency: WORKERS apmatrix processes x OPS random attach-device / detach-device / plug --config /
-# unplug --config on 4 apsim guests. Only documented refusals may happen (exit 4 refused, exit 5 nothing to
+# Concurrency: WORKERS apmatrix processes x OPS random attach-device / detach-device / plug --live --config /
+# unplug --live --config on 4 apsim guests. Only documented refusals may happen (exit 4 refused, exit 5 nothing to
 # detach), no lock-order report from apsim or apmatrix, no deadlock (each worker runs under a watchdog), and the
 # final state equals what the operations that succeeded imply: per guest, attaches minus detaches says whether it
 # has its mdev; per domain, plugs minus unplugs says whether the definition (and the live mdev) has it.
@@ -42,8 +42,8 @@ worker() { # worker N: OPS random operations, one line per operation: RC OP GUES
     case $op in
       0) am attach-device g$i "$T/h$i.xml" >/dev/null 2>>"$T/w$w.err"; rc=$?; name=attach ;;
       1) am detach-device g$i >/dev/null 2>>"$T/w$w.err"; rc=$?; name=detach ;;
-      2) am plug g$i --domain $d --config >/dev/null 2>>"$T/w$w.err"; rc=$?; name=plug ;;
-      3) am unplug g$i --domain $d --config >/dev/null 2>>"$T/w$w.err"; rc=$?; name=unplug ;;
+      2) am plug g$i --domain $d --live --config >/dev/null 2>>"$T/w$w.err"; rc=$?; name=plug ;;
+      3) am unplug g$i --domain $d --live --config >/dev/null 2>>"$T/w$w.err"; rc=$?; name=unplug ;;
     esac
     echo "$rc $name $i $d" >> "$T/w$w.log"
     k=$((k + 1))

@@ -147,6 +147,25 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "a plug is not held up by another guest's hung monitor (it asks its own guest only)" "0 yes 00.0001 00.0002 00.0003" \
   "$rc $([ $ms -lt 2500 ] && echo yes || echo "no ($ms ms)") $(gm $u1)"
 am unplug vm1 --domain 3 >/dev/null
+# and no request on another guest waits for it: they ask their own guest, and learn who holds an mdev from the host
+timed() { t0=$(date +%s%N); out=$("$@" 2>&1); rc=$?; ms=$(( ($(date +%s%N) - t0) / 1000000 )); }
+mdev_xml "$T/m3.xml" $u3 0 3
+am nodedev-create "$T/m3.xml" >/dev/null
+hostdev "$T/h3.xml" $u3
+timed am attach-device vm2 "$T/h3.xml"
+check "attach-device on another guest is not held up by the hung monitor" "0 yes" "$rc $([ $ms -lt 2500 ] && echo yes || echo "no ($ms ms)")"
+timed am detach-device vm2
+check "nor is detach-device" "0 yes" "$rc $([ $ms -lt 2500 ] && echo yes || echo "no ($ms ms)")"
+timed am nodedev-destroy $u3
+check "nor nodedev-destroy of an mdev no guest holds" "0 yes" "$rc $([ $ms -lt 2500 ] && echo yes || echo "no ($ms ms)")"
+timed am list
+check "list waits a bounded time (the guests asked at once) and shows the hung guest as not answering" "0 yes yes" \
+  "$rc $([ $ms -lt 12000 ] && echo yes || echo "no ($ms ms)") $(echo "$out" | grep -q '^ vmhung  *?  *(not answering)' && echo yes || echo "$out")"
+check "the other guests are listed as ever" "vm1 $u1" "$(echo "$out" | awk '$1 == "vm1" {print $1, $2}')"
+timed am nodedev-destroy $u1
+check "a refusal that names the guest holding the mdev asks the others, bounded, and names the one that did not answer" \
+  "4 yes yes yes" \
+  "$rc $([ $ms -lt 12000 ] && echo yes || echo "no ($ms ms)") $(echo "$out" | grep -q "in use by guest vm1" && echo yes || echo no) $(echo "$out" | grep -q "warning: guest vmhung was not asked" && echo yes || echo "$out")"
 kill $hung; wait $hung 2>/dev/null; rm -f "$hung_sock"
 
 # --- detach: DEVICE_DELETED, then the on-demand mdev stops
