@@ -257,8 +257,7 @@ apsim_control_execute(ApsimHost *host, ApsimQmp *qmp, const char *line, gboolean
         guint n = apsim_host_clear_faults(host, argc == 3 ? argv[2] : NULL);
 
         *ok = TRUE;
-        return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u injection dropped\n", "%u injections dropped\n", n),
-                               n);
+        return g_strdup_printf(_("injections dropped: %u\n"), n);
     }
     if (g_str_equal(cmd, "inject") && argc == 4) {
         guint nth;

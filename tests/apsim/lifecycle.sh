@@ -45,9 +45,9 @@ check "inject list shows the pending injections (attribute, writes to go, errno)
   "$("$APSIM" ctl "$ROOT" inject list | tr '\n' '|' | sed 's/|$//')"
 echo +0 > "$SYS/bus/ap/aqmask"
 check "a write counts an injection down" "aqmask 1 5|apmask 1 16" "$("$APSIM" ctl "$ROOT" inject list | tr '\n' '|' | sed 's/|$//')"
-check "inject clear ATTR drops that attribute's only" "1 injection dropped apmask 1 16" \
+check "inject clear ATTR drops that attribute's only" "injections dropped: 1 apmask 1 16" \
   "$("$APSIM" ctl "$ROOT" inject clear aqmask) $("$APSIM" ctl "$ROOT" inject list)"
-check "inject clear drops the rest, and the write it would have failed succeeds" "1 injection dropped  0" \
+check "inject clear drops the rest, and the write it would have failed succeeds" "injections dropped: 1  0" \
   "$("$APSIM" ctl "$ROOT" inject clear) $("$APSIM" ctl "$ROOT" inject list) $(echo +0 > "$SYS/bus/ap/apmask"; echo $?)"
 mine=$ROOT
 "$APSIM" ctl "$ROOT" guest-start vm1 >/dev/null
