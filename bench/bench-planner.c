@@ -83,7 +83,11 @@ measure(const char *root, guint runs)
         double t0, t1, t2;
 
         apm_mdev_config_add_attr(config, "assign_adapter", "250");
-        apm_mdev_config_add_attr(config, "assign_domain", "250,251,252,253,254,255");
+        for (guint d = 250; d <= 255; d++) {
+            g_autofree char *value = g_strdup_printf("%u", d);
+
+            apm_mdev_config_add_attr(config, "assign_domain", value);
+        }
         t0 = now_ms();
         host = apm_host_read(root, NULL);
         t1 = now_ms();

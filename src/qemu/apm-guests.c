@@ -3,7 +3,9 @@
 #include "apm-guests.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "apm-error.h"
 #include "apm-i18n.h"
@@ -305,8 +307,21 @@ guest_job_unref(GuestJob *job)
     g_free(job);
 }
 
-static GMutex list_mutex;
-static GCond list_cond;
+/* pthread's, not GLib's: GMutex is a bare futex that ThreadSanitizer cannot see, and the answers cross threads */
+static pthread_mutex_t list_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t list_cond;
+static pthread_once_t list_once = PTHREAD_ONCE_INIT;
+
+static void
+list_cond_init(void)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&list_cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
 
 static gpointer
 ask_guest(gpointer data)
@@ -316,12 +331,12 @@ ask_guest(gpointer data)
     GError *error = NULL;
     ApmGuest *g = qmp_guest(&own, job->name, &error);
 
-    g_mutex_lock(&list_mutex);
+    pthread_mutex_lock(&list_mutex);
     job->guest = g;
     job->error = error;
     job->done = TRUE;
-    g_cond_broadcast(&list_cond);
-    g_mutex_unlock(&list_mutex);
+    pthread_cond_broadcast(&list_cond);
+    pthread_mutex_unlock(&list_mutex);
     guest_job_unref(job);
     return NULL;
 }
@@ -336,7 +351,7 @@ qmp_list(ApmGuests *guests, GError **error)
     g_autoptr(GError) local = NULL;
     g_autoptr(GDir) dir = g_dir_open(q->dir, 0, &local);
     const char *entry;
-    gint64 deadline;
+    struct timespec deadline;
 
     if (!dir) {
         if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -363,15 +378,22 @@ qmp_list(ApmGuests *guests, GError **error)
         job->dir = g_strdup(q->dir);
         job->timeout_ms = q->timeout_ms;
         g_ptr_array_add(jobs, job);
+        pthread_once(&list_once, list_cond_init);
         g_thread_unref(g_thread_new("apm-guest", ask_guest, job));
     }
     /* each exchange has the timeout; a guest that has not answered its few exchanges by twice that is left out */
-    deadline = g_get_monotonic_time() + (gint64) q->timeout_ms * 2 * 1000;
-    g_mutex_lock(&list_mutex);
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += (time_t) (q->timeout_ms * 2 / 1000);
+    deadline.tv_nsec += (long) (q->timeout_ms * 2 % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&list_mutex);
     for (guint i = 0; i < jobs->len; i++) {
         GuestJob *job = g_ptr_array_index(jobs, i);
 
-        while (!job->done && g_cond_wait_until(&list_cond, &list_mutex, deadline))
+        while (!job->done && pthread_cond_timedwait(&list_cond, &list_mutex, &deadline) == 0)
             ;
         if (job->done && job->guest) {
             ApmGuest *g = g_steal_pointer(&job->guest);
@@ -391,7 +413,7 @@ qmp_list(ApmGuests *guests, GError **error)
             g_ptr_array_add(list, g);
         }
     }
-    g_mutex_unlock(&list_mutex);
+    pthread_mutex_unlock(&list_mutex);
     return g_steal_pointer(&list);
 }
 
