@@ -5,7 +5,8 @@
 #include "apm-mdevctl.h"
 #include "apm-nodedev.h"
 #include "apm-test.h"
-#include "apm-xml.h"
+#include "apm-hostdev.h"
+#include "apm-xmldoc.h"
 
 static const char *golden[] = { "ap_card01.xml", "ap_01_0002.xml", "ap_matrix.xml", "mdev-active.xml" };
 
@@ -20,7 +21,7 @@ test_golden_round_trip(gconstpointer data)
     gsize len;
 
     g_assert_true(g_file_get_contents(path, &xml, &len, NULL));
-    def = apm_nodedev_def_parse(xml, len, &error);
+    def = apm_nodedev_def_parse(xml, len, NULL, FALSE, &error);
     g_assert_no_error(error);
     out = apm_nodedev_def_format(def);
     g_assert_cmpstr(out, ==, xml);
@@ -51,7 +52,7 @@ test_define_input_form(void)
                       "    <attr name='assign_control_domain' value='71'/>\n"
                       "  </capability>\n</device>\n";
     g_autoptr(GError) error = NULL;
-    g_autoptr(ApmNodeDevDef) def = apm_nodedev_def_parse(xml, strlen(xml), &error);
+    g_autoptr(ApmNodeDevDef) def = apm_nodedev_def_parse(xml, strlen(xml), NULL, FALSE, &error);
     g_autoptr(ApmMdevConfig) config = NULL;
     g_autofree char *json = NULL;
 
@@ -119,7 +120,7 @@ test_bad_case(gconstpointer data)
 {
     const BadCase *c = data;
     g_autoptr(GError) error = NULL;
-    g_autoptr(ApmNodeDevDef) def = apm_nodedev_def_parse(c->xml, strlen(c->xml), &error);
+    g_autoptr(ApmNodeDevDef) def = apm_nodedev_def_parse(c->xml, strlen(c->xml), NULL, FALSE, &error);
 
     if (c->message) {
         g_assert_null(def);
@@ -170,7 +171,7 @@ test_attrs_in_order(void)
                                            "<type id='vfio_ap-passthrough'/>", cases[i].attrs,
                                            "</capability></device>", NULL);
         g_autoptr(GError) error = NULL;
-        g_autoptr(ApmNodeDevDef) def = apm_nodedev_def_parse(xml, strlen(xml), &error);
+        g_autoptr(ApmNodeDevDef) def = apm_nodedev_def_parse(xml, strlen(xml), NULL, FALSE, &error);
         ApmMatrix m, t;
         g_autofree char *got = NULL, *touched = NULL;
 
@@ -183,7 +184,8 @@ test_attrs_in_order(void)
     }
 }
 
-/* found by fuzz-nodedev: a repeated element leaked the first value; the last one counts */
+/* found by fuzz-nodedev: a repeated element leaked the first value; the first one counts, as libvirt reads it
+ * (./name[1]) */
 static void
 test_repeated_elements(void)
 {
@@ -191,12 +193,12 @@ test_repeated_elements(void)
                       "<driver><name>x</name><name>cex4card</name></driver><capability type='ap_card'>"
                       "<ap-adapter>7</ap-adapter></capability></device>";
     g_autoptr(GError) error = NULL;
-    g_autoptr(ApmNodeDevDef) def = apm_nodedev_def_parse(xml, strlen(xml), &error);
+    g_autoptr(ApmNodeDevDef) def = apm_nodedev_def_parse(xml, strlen(xml), NULL, FALSE, &error);
 
     g_assert_no_error(error);
-    g_assert_cmpstr(def->name, ==, "ap_card07");
-    g_assert_cmpstr(def->parent, ==, "computer");
-    g_assert_cmpstr(def->driver, ==, "cex4card");
+    g_assert_cmpstr(def->name, ==, "a");
+    g_assert_cmpstr(def->parent, ==, "x");
+    g_assert_cmpstr(def->driver, ==, "x");
 }
 
 static void
@@ -209,7 +211,7 @@ test_ten_megabytes_refused(void)
     memset(big, ' ', len);
     memcpy(big, "<device>", 8);
     big[len] = '\0';
-    g_assert_null(apm_nodedev_def_parse(big, len, &error));
+    g_assert_null(apm_nodedev_def_parse(big, len, NULL, FALSE, &error));
     g_assert_error(error, APM_ERROR, APM_ERROR_INVALID);
     g_assert_nonnull(strstr(error->message, "at most"));
 }
@@ -249,7 +251,7 @@ test_mdevctl_json_refused(void)
         { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[{\"a\":1}]}", "must be a string" },
         { "{\"mdev_type\":", "not valid JSON" },
         /* found by fuzz-mdevctl: json-glib reads "\615" as an octal escape, JSON and mdevctl do not */
-        { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[{\"assign_]\":\"\\615\"}]}", "escape JSON does not have" },
+        { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[{\"assign_]\":\"\\615\"}]}", "is not an escape JSON knows" },
         { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[{\"a\":\"x\ty\"}]}", "control character" },
         { "{\"mdev_type\":\"t\xff\",\"start\":\"auto\"}", "not UTF-8" },
         { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[{\"a\":\"\\ud800\"}]}", "not valid JSON" },
@@ -265,60 +267,76 @@ test_mdevctl_json_refused(void)
     }
 }
 
-/* the reader the XML formats share (GLib's markup parser): what it takes as libxml2 took it, what it refuses */
+/* the reader the XML formats share (libxml2): what it takes and how it is read, what it refuses and how it says so */
 static void
 test_xml_reader(void)
 {
     const char *good = "<?xml version='1.0' encoding='utf-8'?>\n<!-- libvirt writes no comments, users may -->\n"
                        "<device><name>a&amp;b&#x41;&#66;</name><parent><![CDATA[ap_<matrix>]]></parent>"
-                       "<x:y xmlns:x='urn:x' k=\"v&apos;w\"><z>t1</z>t2</x:y><?pi text?></device>\n";
+                       "<x:y xmlns:x='urn:x' k=\"v&apos;w\"><z>t1</z>t2</x:y><y k='plain'/><?pi text?></device>\n";
     g_autoptr(GError) error = NULL;
-    ApmXmlDoc *doc = apm_xml_read(good, strlen(good), 4096, "test document", &error);
-    ApmXmlNode *root, *name, *parent, *xy;
-    g_autofree char *name_text = NULL, *parent_text = NULL, *xy_text = NULL, *k = NULL;
+    g_autoptr(ApmXmlDoc) doc = apm_xmldoc_read(good, strlen(good), 4096, "test document", NULL, &error);
+    g_autoptr(GPtrArray) ys = NULL;
+    g_autofree char *name_text = NULL, *parent_text = NULL, *k = NULL, *none = NULL;
 
     g_assert_no_error(error);
-    root = apm_xml_root(doc);
-    g_assert_true(apm_xml_is(root, "device"));
-    name = root->children;
-    parent = name->next;
-    xy = parent->next;
-    name_text = apm_xml_node_text(name);
-    parent_text = apm_xml_node_text(parent);
-    xy_text = apm_xml_node_text(xy);
-    k = apm_xml_prop(xy, "k");
+    g_assert_true(apm_xmldoc_root_is(doc, "device"));
+    name_text = apm_xpath_string(doc, NULL, "string(./name[1])");
+    parent_text = apm_xpath_string(doc, NULL, "string(./parent[1])");
     g_assert_cmpstr(name_text, ==, "a&bAB");
     g_assert_cmpstr(parent_text, ==, "ap_<matrix>");
-    g_assert_true(apm_xml_is(xy, "x:y"));
-    g_assert_cmpstr(xy_text, ==, "t1t2");
-    g_assert_cmpstr(k, ==, "v'w");
-    g_assert_null(apm_xml_prop(xy, "missing"));
-    g_assert_null(xy->next);
-    apm_xml_free(doc);
+    /* a namespaced element is not the unprefixed one */
+    ys = apm_xpath_nodes(doc, NULL, "./y");
+    g_assert_cmpuint(ys->len, ==, 1);
+    k = apm_xml_prop(g_ptr_array_index(ys, 0), "k");
+    g_assert_cmpstr(k, ==, "plain");
+    g_assert_null(apm_xml_prop(g_ptr_array_index(ys, 0), "missing"));
+    none = apm_xpath_string(doc, NULL, "string(./missing[1])");
+    g_assert_null(none);
+    g_assert_cmpuint(apm_xpath_count(doc, NULL, "./*"), ==, 4);
 
+    {
+        /* libxml2 reads other encodings, as libvirt takes them */
+        const char latin1[] = "<?xml version='1.0' encoding='ISO-8859-1'?><device><name>caf\xe9</name></device>";
+        g_autoptr(ApmXmlDoc) l = apm_xmldoc_read(latin1, strlen(latin1), 4096, "test document", NULL, &error);
+        g_autofree char *text = NULL;
+
+        g_assert_no_error(error);
+        text = apm_xpath_string(l, NULL, "string(./name)");
+        g_assert_cmpstr(text, ==, "caf\xc3\xa9");
+    }
     {
         const struct {
             const char *xml, *why;
         } bad[] = {
-            { "<?xml version='1.0' encoding='ISO-8859-1'?><device/>", "declares an encoding other than UTF-8" },
             { "<!DOCTYPE device SYSTEM 'http://example.org/x.dtd'><device/>", "may not carry a DTD or entities" },
-            { "<device>&nbsp;</device>", "not well-formed" },
-            { "<device/><device/>", "not well-formed XML: " },
-            { "<device><a></b></device>", "not well-formed" },
-            { "<device a='1' a='2'/>", "not well-formed" },
-            { "<device>\xff</device>", "not well-formed" },
+            { "<!DOCTYPE d [<!ENTITY x 'y'>]><device>&x;</device>", "may not carry a DTD or entities" },
+            { "<device>&nbsp;</device>", "names an entity XML does not define" },
+            { "<device/><device/>", "there is more after the root element" },
+            { "<device><a></b></device>", "an end tag does not match the element it closes" },
+            { "<device a='1' a='2'/>", "an attribute is given twice" },
+            { "<device>\xff</device>", "not text in its encoding" },
             { "   \n ", "not well-formed" },
             { "<!-- nothing else -->", "not well-formed" },
+            { "<device><name>x</name>", "the text ends inside an element" },
         };
         g_autoptr(GError) nul = NULL;
+        g_autoptr(GError) where = NULL;
 
-        g_assert_null(apm_xml_read("<a>\0</a>", 8, 4096, "test document", &nul));
+        g_assert_null(apm_xmldoc_read("<a>\0</a>", 8, 4096, "test document", NULL, &nul));
         g_assert_nonnull(strstr(nul->message, "contains a NUL byte"));
+        /* the file, the line and what is wrong */
+        g_assert_null(apm_xmldoc_read("<device>\n<x>\n</device>", 22, 4096, "node device document", "m.xml", &where));
+        g_assert_cmpstr(where->message, ==,
+                        "m.xml, line 3: the node device document is not well-formed XML: an end tag does not match "
+                        "the element it closes (Opening and ending tag mismatch: x line 2 and device)");
 
         for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
             g_autoptr(GError) e = NULL;
+            g_autoptr(ApmXmlDoc) d = apm_xmldoc_read(bad[i].xml, strlen(bad[i].xml), 4096, "test document", NULL,
+                                                     &e);
 
-            g_assert_null(apm_xml_read(bad[i].xml, strlen(bad[i].xml), 4096, "test document", &e));
+            g_assert_null(d);
             g_assert_error(e, APM_ERROR, APM_ERROR_INVALID);
             if (!strstr(e->message, bad[i].why))
                 g_error("'%s': '%s' does not say '%s'", bad[i].xml, e->message, bad[i].why);
@@ -333,8 +351,76 @@ test_xml_reader(void)
             g_string_append(deep, "<a>");
         for (int i = 0; i < 300; i++)
             g_string_append(deep, "</a>");
-        g_assert_null(apm_xml_read(deep->str, deep->len, 1 << 20, "test document", &e));
+        g_assert_null(apm_xmldoc_read(deep->str, deep->len, 1 << 20, "test document", NULL, &e));
         g_assert_nonnull(strstr(e->message, "more than 256 levels of elements"));
+    }
+}
+
+/* --validate: libvirt's own RelaxNG schemas, as virsh nodedev-define --validate checks a document */
+static void
+test_schema_validation(void)
+{
+    g_autofree char *rng = g_build_filename(apm_xml_schema_dir(), "nodedev.rng", NULL);
+    /* libvirt 9.0's nodedev.rng wants a <name> even in the form nodedev-define takes */
+    const char *good = "<device><name>mdev_4b2d5f1e_3c4e_4f70_9bac_1d2e3f4a5b6c_matrix</name><parent>ap_matrix</parent>"
+                       "<capability type='mdev'><type id='vfio_ap-passthrough'/>"
+                       "<uuid>4b2d5f1e-3c4e-4f70-9bac-1d2e3f4a5b6c</uuid><attr name='assign_adapter' value='5'/>"
+                       "</capability></device>";
+    /* well-formed, and nothing apmatrix's reader minds (it skips elements it does not know), but not libvirt's */
+    const char *bad = "<device><name>x</name><parent>ap_matrix</parent><colour>red</colour><capability type='mdev'>"
+                      "<type id='vfio_ap-passthrough'/></capability></device>";
+    const char *hostdev = "<hostdev mode='subsystem' type='mdev' model='vfio-ap'><source><address "
+                          "uuid='4b2d5f1e-3c4e-4f70-9bac-1d2e3f4a5b6c'/></source></hostdev>";
+    const char *bad_hostdev = "<hostdev mode='subsystem' type='mdev' model='vfio-ap' managed='perhaps'><source>"
+                              "<address uuid='4b2d5f1e-3c4e-4f70-9bac-1d2e3f4a5b6c'/></source></hostdev>";
+    g_autoptr(GError) error = NULL;
+
+    if (!g_file_test(rng, G_FILE_TEST_EXISTS)) {
+        g_test_skip("libvirt's schemas are not installed");
+        return;
+    }
+    {
+        g_autoptr(ApmNodeDevDef) def = apm_nodedev_def_parse(good, strlen(good), "good.xml", TRUE, &error);
+
+        g_assert_no_error(error);
+        g_assert_nonnull(def);
+    }
+    {
+        g_autoptr(ApmNodeDevDef) plain = apm_nodedev_def_parse(bad, strlen(bad), "bad.xml", FALSE, &error);
+        g_autoptr(ApmNodeDevDef) def = NULL;
+
+        g_assert_no_error(error);
+        g_assert_nonnull(plain);
+        def = apm_nodedev_def_parse(bad, strlen(bad), "bad.xml", TRUE, &error);
+        g_assert_null(def);
+        g_assert_error(error, APM_ERROR, APM_ERROR_INVALID);
+        g_assert_nonnull(strstr(error->message, "does not validate against"));
+        g_assert_nonnull(strstr(error->message, "nodedev.rng"));
+        g_assert_nonnull(strstr(error->message, "line 1"));
+        g_clear_error(&error);
+    }
+    {
+        g_autoptr(ApmHostdev) h = apm_hostdev_parse(hostdev, strlen(hostdev), NULL, TRUE, &error);
+        g_autoptr(ApmHostdev) plain = NULL, refused = NULL;
+
+        g_assert_no_error(error);
+        g_assert_nonnull(h);
+        plain = apm_hostdev_parse(bad_hostdev, strlen(bad_hostdev), NULL, FALSE, &error);
+        g_assert_no_error(error);
+        refused = apm_hostdev_parse(bad_hostdev, strlen(bad_hostdev), NULL, TRUE, &error);
+        g_assert_null(refused);
+        g_assert_error(error, APM_ERROR, APM_ERROR_INVALID);
+        g_assert_nonnull(strstr(error->message, "domain.rng"));
+        g_assert_nonnull(strstr(error->message, "<hostdev>"));
+        g_clear_error(&error);
+    }
+    /* a schema that is not there: said, not taken for a pass */
+    {
+        g_autoptr(ApmXmlDoc) doc = apm_xmldoc_read(good, strlen(good), 4096, "test document", NULL, &error);
+
+        g_assert_no_error(error);
+        g_assert_false(apm_xmldoc_validate(doc, "no-such-schema.rng", NULL, &error));
+        g_assert_error(error, APM_ERROR, APM_ERROR_UNSUPPORTED);
     }
 }
 
@@ -355,9 +441,10 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &bad_cases[i], test_bad_case);
     }
     g_test_add_func("/conf/nodedev/refused/ten-megabytes", test_ten_megabytes_refused);
-    g_test_add_func("/conf/nodedev/repeated-elements-last-counts-no-leak", test_repeated_elements);
+    g_test_add_func("/conf/nodedev/repeated-elements-first-counts-as-libvirt-no-leak", test_repeated_elements);
     g_test_add_func("/conf/nodedev/mdev-attrs-apply-in-order-as-the-kernel-takes-them", test_attrs_in_order);
     g_test_add_func("/conf/xml/reader-takes-and-refuses", test_xml_reader);
+    g_test_add_func("/conf/xml/validates-against-libvirt-schemas", test_schema_validation);
     g_test_add_func("/conf/mdevctl/file-layout-byte-for-byte", test_mdevctl_json);
     g_test_add_func("/conf/mdevctl/refused-as-mdevctl-refuses", test_mdevctl_json_refused);
     return g_test_run();

@@ -38,13 +38,13 @@ test_libvirt_output_round_trip(void)
         gsize length;
 
         g_assert_true(g_file_get_contents(path, &text, &length, NULL));
-        info = apm_domain_info_parse(text, length, &error);
+        info = apm_domain_info_parse(text, length, NULL, &error);
         g_assert_no_error(error);
         g_assert_cmpuint(info->hostdevs->len, ==, 1); /* the vfio-ccw hostdev of vm2 is not ours */
         want = hostdev_lines(text);
         got = apm_hostdev_format(g_ptr_array_index(info->hostdevs, 0), 4);
         g_assert_cmpstr(got, ==, want); /* byte for byte as libvirt prints it */
-        alone = apm_hostdev_parse(got, strlen(got), &error); /* the attach-device form */
+        alone = apm_hostdev_parse(got, strlen(got), NULL, FALSE, &error); /* the attach-device form */
         g_assert_no_error(error);
         again = apm_hostdev_format(alone, 4);
         g_assert_cmpstr(again, ==, want);
@@ -58,7 +58,7 @@ test_qemu_device(void)
                       "  <source><address uuid='90C6C135-AD44-41D0-B1B7-BAE47DE48627'/></source>\n"
                       "</hostdev>\n";
     g_autoptr(GError) error = NULL;
-    g_autoptr(ApmHostdev) h = apm_hostdev_parse(xml, strlen(xml), &error);
+    g_autoptr(ApmHostdev) h = apm_hostdev_parse(xml, strlen(xml), NULL, FALSE, &error);
     g_autofree char *json = NULL, *json2 = NULL, *arg = NULL, *arg2 = NULL;
 
     g_assert_no_error(error);
@@ -98,7 +98,7 @@ test_refusals(void)
 
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(ApmHostdev) h = apm_hostdev_parse(bad[i][0], strlen(bad[i][0]), &error);
+        g_autoptr(ApmHostdev) h = apm_hostdev_parse(bad[i][0], strlen(bad[i][0]), NULL, FALSE, &error);
 
         g_assert_null(h);
         g_assert_error(error, APM_ERROR, APM_ERROR_INVALID);
@@ -112,7 +112,7 @@ test_refusals(void)
         gsize length;
 
         g_assert_true(g_file_get_contents(path, &text, &length, NULL));
-        info = apm_domain_info_parse(text, length, &error);
+        info = apm_domain_info_parse(text, length, NULL, &error);
         g_assert_no_error(error);
         g_assert_false(apm_hostdev_validate(g_ptr_array_index(info->hostdevs, 0), &error));
         g_assert_nonnull(strstr(error->message, "cannot have a boot order"));
@@ -125,7 +125,7 @@ test_refusals(void)
                           "uuid='90c6c135-ad44-41d0-b1b7-bae47de48628'/></source></hostdev>"
                           "</devices></domain></domstatus>";
         g_autoptr(GError) error = NULL;
-        g_autoptr(ApmDomainInfo) info = apm_domain_info_parse(two, strlen(two), &error);
+        g_autoptr(ApmDomainInfo) info = apm_domain_info_parse(two, strlen(two), NULL, &error);
 
         g_assert_null(info);
         g_assert_nonnull(strstr(error->message, "Guest vm9 has 2 vfio-ap hostdevs"));

@@ -20,21 +20,21 @@ socket_of(Sim *sim, const char *guest)
     return g_strdup_printf("%s/run/apsim/qmp/%s.sock", sim->root, guest);
 }
 
-static ApmJsonNode *
+static JsonNode *
 vfio_ap_args(const char *id, const char *uuid)
 {
-    g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
+    g_autoptr(JsonBuilder) b = json_builder_new();
     g_autofree char *sysfsdev = g_strconcat("/sys/bus/mdev/devices/", uuid, NULL);
 
-    apm_json_builder_begin_object(b);
-    apm_json_builder_set_member_name(b, "driver");
-    apm_json_builder_add_string_value(b, "vfio-ap");
-    apm_json_builder_set_member_name(b, "id");
-    apm_json_builder_add_string_value(b, id);
-    apm_json_builder_set_member_name(b, "sysfsdev");
-    apm_json_builder_add_string_value(b, sysfsdev);
-    apm_json_builder_end_object(b);
-    return apm_json_builder_get_root(b);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "driver");
+    json_builder_add_string_value(b, "vfio-ap");
+    json_builder_set_member_name(b, "id");
+    json_builder_add_string_value(b, id);
+    json_builder_set_member_name(b, "sysfsdev");
+    json_builder_add_string_value(b, sysfsdev);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
 }
 
 static void
@@ -44,9 +44,9 @@ test_commands_events_and_errors(void)
     g_autofree char *path = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(ApmQmp) qmp = NULL;
-    g_autoptr(ApmJsonNode) status = NULL, added = NULL, deleted = NULL, none = NULL, again = NULL;
-    g_autoptr(ApmJsonNode) args = vfio_ap_args("hostdev0", U1);
-    g_autoptr(ApmJsonNode) del = NULL;
+    g_autoptr(JsonNode) status = NULL, added = NULL, deleted = NULL, none = NULL, again = NULL;
+    g_autoptr(JsonNode) args = vfio_ap_args("hostdev0", U1);
+    g_autoptr(JsonNode) del = NULL;
 
     g_assert_cmpint(sim_write(sim, "bus/ap/apmask", "-1"), ==, 0);
     sim_mdev(sim, U1, "1", "2", NULL);
@@ -58,7 +58,7 @@ test_commands_events_and_errors(void)
 
     status = apm_qmp_execute(qmp, "query-status", NULL, 5000, &error);
     g_assert_no_error(error);
-    g_assert_cmpstr(apm_json_object_get_string_member_with_default(apm_json_node_get_object(status), "status", NULL), ==, "running");
+    g_assert_cmpstr(apm_json_member_string(json_node_get_object(status), "status"), ==, "running");
 
     added = apm_qmp_execute(qmp, "device_add", args, 5000, &error);
     g_assert_no_error(error);
@@ -77,17 +77,17 @@ test_commands_events_and_errors(void)
 
     /* device_del, then DEVICE_DELETED routed to the waiter */
     {
-        g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
-        g_autoptr(ApmJsonNode) id = NULL;
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) id = NULL;
 
-        apm_json_builder_begin_object(b);
-        apm_json_builder_set_member_name(b, "id");
-        apm_json_builder_add_string_value(b, "hostdev0");
-        apm_json_builder_end_object(b);
-        id = apm_json_builder_get_root(b);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "id");
+        json_builder_add_string_value(b, "hostdev0");
+        json_builder_end_object(b);
+        id = json_builder_get_root(b);
         del = apm_qmp_execute(qmp, "device_del", id, 5000, &error);
         g_assert_no_error(error);
-        g_clear_pointer(&del, apm_json_node_unref);
+        g_clear_pointer(&del, json_node_unref);
         deleted = apm_qmp_wait_event(qmp, "DEVICE_DELETED", "device", "hostdev0", 5000, &error);
         g_assert_no_error(error);
         /* a device QEMU does not have: DeviceNotFound means not found */
@@ -105,7 +105,7 @@ test_commands_events_and_errors(void)
 
     /* QEMU going away while a command waits */
     sim_ctl(sim, "guest-stop g1");
-    status = (apm_json_node_unref(status), apm_qmp_execute(qmp, "query-status", NULL, 5000, &error));
+    status = (json_node_unref(status), apm_qmp_execute(qmp, "query-status", NULL, 5000, &error));
     g_assert_null(status);
     g_assert_nonnull(error);
     sim_stop(sim);

@@ -108,7 +108,7 @@ main(int argc, char **argv)
     xml = read_stdin(&length, &error);
     if (!xml)
         return fail(guest, "%s", error->message);
-    info = apm_domain_info_parse(xml, length, &error);
+    info = apm_domain_info_parse(xml, length, _("standard input"), &error);
     if (!info)
         return fail(guest, "%s", error->message);
     if (!g_str_equal(info->name, guest))

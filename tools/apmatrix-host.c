@@ -172,7 +172,7 @@ cmd_matrix(Globals *g, int argc, char **argv)
                                 apm_mask_count(&host->qci.adapters), apm_mask_count(&host->qci.domains));
     }
     if (g_str_equal(format, "json")) {
-        g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
+        g_autoptr(JsonBuilder) b = json_builder_new();
 
         apm_map_build_json(map, b);
         print_json(b);
@@ -205,18 +205,18 @@ list_or_none(const ApmMask *mask)
 }
 
 static void
-json_mask(ApmJsonBuilder *b, const char *member, const ApmMask *mask)
+json_mask(JsonBuilder *b, const char *member, const ApmMask *mask)
 {
     char hex[APM_MASK_HEX_LEN + 1];
     g_autofree char *list = apm_mask_format_list(mask, APM_LIST_HEX);
 
-    apm_json_builder_set_member_name(b, member);
-    apm_json_builder_begin_object(b);
-    apm_json_builder_set_member_name(b, "mask");
-    apm_json_builder_add_string_value(b, apm_mask_format_hex(mask, hex));
-    apm_json_builder_set_member_name(b, "host_ids");
-    apm_json_builder_add_string_value(b, list);
-    apm_json_builder_end_object(b);
+    json_builder_set_member_name(b, member);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "mask");
+    json_builder_add_string_value(b, apm_mask_format_hex(mask, hex));
+    json_builder_set_member_name(b, "host_ids");
+    json_builder_add_string_value(b, list);
+    json_builder_end_object(b);
 }
 
 static void
@@ -256,31 +256,31 @@ show_masks(const Globals *g, const ApmHost *host)
         assigned += apm_host_mdev_for_apqn(host, q->apqn) != NULL;
     }
     if (g->json) {
-        g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
+        g_autoptr(JsonBuilder) b = json_builder_new();
 
-        apm_json_builder_begin_object(b);
-        apm_json_builder_set_member_name(b, "active");
-        apm_json_builder_begin_object(b);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "active");
+        json_builder_begin_object(b);
         json_mask(b, "apmask", &host->apmask);
         json_mask(b, "aqmask", &host->aqmask);
-        apm_json_builder_end_object(b);
-        apm_json_builder_set_member_name(b, "persistent");
-        apm_json_builder_begin_object(b);
-        apm_json_builder_set_member_name(b, "file");
+        json_builder_end_object(b);
+        json_builder_set_member_name(b, "persistent");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "file");
         if (host->persistent_masks_from)
-            apm_json_builder_add_string_value(b, host->persistent_masks_from);
+            json_builder_add_string_value(b, host->persistent_masks_from);
         else
-            apm_json_builder_add_null_value(b);
+            json_builder_add_null_value(b);
         json_mask(b, "apmask", &host->persistent_apmask);
         json_mask(b, "aqmask", &host->persistent_aqmask);
-        apm_json_builder_end_object(b);
-        apm_json_builder_set_member_name(b, "queues_to_host");
-        apm_json_builder_add_int_value(b, to_host);
-        apm_json_builder_set_member_name(b, "queues_to_vfio_ap");
-        apm_json_builder_add_int_value(b, to_vfio);
-        apm_json_builder_set_member_name(b, "queues_assigned");
-        apm_json_builder_add_int_value(b, assigned);
-        apm_json_builder_end_object(b);
+        json_builder_end_object(b);
+        json_builder_set_member_name(b, "queues_to_host");
+        json_builder_add_int_value(b, to_host);
+        json_builder_set_member_name(b, "queues_to_vfio_ap");
+        json_builder_add_int_value(b, to_vfio);
+        json_builder_set_member_name(b, "queues_assigned");
+        json_builder_add_int_value(b, assigned);
+        json_builder_end_object(b);
         print_json(b);
         return EXIT_OK;
     }
@@ -326,20 +326,20 @@ static int
 report_mask_change(const Globals *g, const ApmMaskPlan *plan, gboolean dry_run)
 {
     if (g->json) {
-        g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
+        g_autoptr(JsonBuilder) b = json_builder_new();
 
-        apm_json_builder_begin_object(b);
-        apm_json_builder_set_member_name(b, "dry_run");
-        apm_json_builder_add_boolean_value(b, dry_run);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "dry_run");
+        json_builder_add_boolean_value(b, dry_run);
         json_mask(b, "apmask", &plan->new_apmask);
         json_mask(b, "aqmask", &plan->new_aqmask);
-        apm_json_builder_set_member_name(b, "queues_to_host");
-        apm_json_builder_add_int_value(b, plan->to_host);
-        apm_json_builder_set_member_name(b, "queues_to_vfio_ap");
-        apm_json_builder_add_int_value(b, plan->to_vfio);
-        apm_json_builder_set_member_name(b, "persistent");
-        apm_json_builder_add_boolean_value(b, plan->persistent);
-        apm_json_builder_end_object(b);
+        json_builder_set_member_name(b, "queues_to_host");
+        json_builder_add_int_value(b, plan->to_host);
+        json_builder_set_member_name(b, "queues_to_vfio_ap");
+        json_builder_add_int_value(b, plan->to_vfio);
+        json_builder_set_member_name(b, "persistent");
+        json_builder_add_boolean_value(b, plan->persistent);
+        json_builder_end_object(b);
         print_json(b);
         return EXIT_OK;
     }
@@ -463,36 +463,36 @@ cmd_check(Globals *g, int argc, char **argv)
             warnings++;
     }
     if (g->json) {
-        g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
+        g_autoptr(JsonBuilder) b = json_builder_new();
 
-        apm_json_builder_begin_object(b);
-        apm_json_builder_set_member_name(b, "findings");
-        apm_json_builder_begin_array(b);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "findings");
+        json_builder_begin_array(b);
         for (guint i = 0; i < findings->len; i++) {
             const ApmFinding *f = g_ptr_array_index(findings, i);
 
-            apm_json_builder_begin_object(b);
-            apm_json_builder_set_member_name(b, "kind");
-            apm_json_builder_add_string_value(b, f->kind);
-            apm_json_builder_set_member_name(b, "severity");
-            apm_json_builder_add_string_value(b, f->severity == APM_FINDING_ERROR ? "error" : "warning");
-            apm_json_builder_set_member_name(b, "subject");
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "kind");
+            json_builder_add_string_value(b, f->kind);
+            json_builder_set_member_name(b, "severity");
+            json_builder_add_string_value(b, f->severity == APM_FINDING_ERROR ? "error" : "warning");
+            json_builder_set_member_name(b, "subject");
             if (f->subject)
-                apm_json_builder_add_string_value(b, f->subject);
+                json_builder_add_string_value(b, f->subject);
             else
-                apm_json_builder_add_null_value(b);
-            apm_json_builder_set_member_name(b, "message");
-            apm_json_builder_add_string_value(b, f->message);
-            apm_json_builder_set_member_name(b, "fix");
-            apm_json_builder_add_string_value(b, f->fix);
-            apm_json_builder_end_object(b);
+                json_builder_add_null_value(b);
+            json_builder_set_member_name(b, "message");
+            json_builder_add_string_value(b, f->message);
+            json_builder_set_member_name(b, "fix");
+            json_builder_add_string_value(b, f->fix);
+            json_builder_end_object(b);
         }
-        apm_json_builder_end_array(b);
-        apm_json_builder_set_member_name(b, "errors");
-        apm_json_builder_add_int_value(b, errors);
-        apm_json_builder_set_member_name(b, "warnings");
-        apm_json_builder_add_int_value(b, warnings);
-        apm_json_builder_end_object(b);
+        json_builder_end_array(b);
+        json_builder_set_member_name(b, "errors");
+        json_builder_add_int_value(b, errors);
+        json_builder_set_member_name(b, "warnings");
+        json_builder_add_int_value(b, warnings);
+        json_builder_end_object(b);
         print_json(b);
     } else {
         for (guint i = 0; i < findings->len; i++) {

@@ -225,75 +225,75 @@ apm_map_print_text(const ApmMap *map, const ApmMapTextOptions *options, FILE *ou
 /* ---- JSON ---------------------------------------------------------------------------------------------- */
 
 static void
-json_ids(ApmJsonBuilder *b, const char *member, const ApmMask *mask)
+json_ids(JsonBuilder *b, const char *member, const ApmMask *mask)
 {
-    apm_json_builder_set_member_name(b, member);
-    apm_json_builder_begin_array(b);
+    json_builder_set_member_name(b, member);
+    json_builder_begin_array(b);
     APM_MASK_FOREACH(id, mask) {
-        apm_json_builder_add_int_value(b, id);
+        json_builder_add_int_value(b, id);
     }
-    apm_json_builder_end_array(b);
+    json_builder_end_array(b);
 }
 
 static void
-json_string_or_null(ApmJsonBuilder *b, const char *member, const char *value)
+json_string_or_null(JsonBuilder *b, const char *member, const char *value)
 {
-    apm_json_builder_set_member_name(b, member);
+    json_builder_set_member_name(b, member);
     if (value)
-        apm_json_builder_add_string_value(b, value);
+        json_builder_add_string_value(b, value);
     else
-        apm_json_builder_add_null_value(b);
+        json_builder_add_null_value(b);
 }
 
 void
-apm_map_build_json(const ApmMap *map, ApmJsonBuilder *b)
+apm_map_build_json(const ApmMap *map, JsonBuilder *b)
 {
     const ApmHost *host = map->host;
     char hex[APM_MASK_HEX_LEN + 1];
 
-    apm_json_builder_begin_object(b);
-    apm_json_builder_set_member_name(b, "host");
-    apm_json_builder_begin_object(b);
-    apm_json_builder_set_member_name(b, "max_adapter_id");
-    apm_json_builder_add_int_value(b, host->max_adapter_id);
-    apm_json_builder_set_member_name(b, "max_domain_id");
-    apm_json_builder_add_int_value(b, host->max_domain_id);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "host");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "max_adapter_id");
+    json_builder_add_int_value(b, host->max_adapter_id);
+    json_builder_set_member_name(b, "max_domain_id");
+    json_builder_add_int_value(b, host->max_domain_id);
     json_ids(b, "adapters", &host->qci.adapters);
     json_ids(b, "domains", &host->qci.domains);
     json_ids(b, "control_domains", &host->qci.control_domains);
-    apm_json_builder_set_member_name(b, "apmask");
-    apm_json_builder_add_string_value(b, apm_mask_format_hex(&host->apmask, hex));
-    apm_json_builder_set_member_name(b, "aqmask");
-    apm_json_builder_add_string_value(b, apm_mask_format_hex(&host->aqmask, hex));
-    apm_json_builder_end_object(b);
+    json_builder_set_member_name(b, "apmask");
+    json_builder_add_string_value(b, apm_mask_format_hex(&host->apmask, hex));
+    json_builder_set_member_name(b, "aqmask");
+    json_builder_add_string_value(b, apm_mask_format_hex(&host->aqmask, hex));
+    json_builder_end_object(b);
     json_ids(b, "rows", &map->adapters);
     json_ids(b, "columns", &map->domains);
-    apm_json_builder_set_member_name(b, "mdevs");
-    apm_json_builder_begin_array(b);
+    json_builder_set_member_name(b, "mdevs");
+    json_builder_begin_array(b);
     for (guint i = 0; i < map->mdevs->len; i++) {
         const ApmMapMdev *mm = g_ptr_array_index(map->mdevs, i);
         char uuid[APM_UUID_TEXT_LEN + 1], symbol[2] = { mm->symbol, 0 };
 
         if (!mm->shown)
             continue;
-        apm_json_builder_begin_object(b);
-        apm_json_builder_set_member_name(b, "symbol");
-        apm_json_builder_add_string_value(b, symbol);
-        apm_json_builder_set_member_name(b, "uuid");
-        apm_json_builder_add_string_value(b, apm_uuid_format(&mm->mdev->uuid, uuid));
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "symbol");
+        json_builder_add_string_value(b, symbol);
+        json_builder_set_member_name(b, "uuid");
+        json_builder_add_string_value(b, apm_uuid_format(&mm->mdev->uuid, uuid));
         json_string_or_null(b, "guest", mm->mdev->guest);
-        apm_json_builder_set_member_name(b, "attached");
-        apm_json_builder_add_boolean_value(b, mm->attached);
+        json_builder_set_member_name(b, "attached");
+        json_builder_add_boolean_value(b, mm->attached);
         json_ids(b, "adapters", &mm->mdev->matrix.adapters);
         json_ids(b, "domains", &mm->mdev->matrix.domains);
         json_ids(b, "control_domains", &mm->mdev->matrix.control_domains);
         json_ids(b, "guest_adapters", &mm->mdev->guest_matrix.adapters);
         json_ids(b, "guest_domains", &mm->mdev->guest_matrix.domains);
-        apm_json_builder_end_object(b);
+        json_builder_end_object(b);
     }
-    apm_json_builder_end_array(b);
-    apm_json_builder_set_member_name(b, "cells");
-    apm_json_builder_begin_array(b);
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "cells");
+    json_builder_begin_array(b);
     APM_MASK_FOREACH(a, &map->adapters) {
         APM_MASK_FOREACH(d, &map->domains) {
             const ApmMapCell *cell = apm_map_cell(map, a, d);
@@ -305,20 +305,20 @@ apm_map_build_json(const ApmMap *map, ApmJsonBuilder *b)
             if (cell->state == APM_CELL_NONE)
                 continue;
             reason = apm_map_cell_reason(map, a, d);
-            apm_json_builder_begin_object(b);
-            apm_json_builder_set_member_name(b, "apqn");
-            apm_json_builder_add_string_value(b, apm_apqn_format((ApmApqn) { a, d }, apqn));
-            apm_json_builder_set_member_name(b, "state");
-            apm_json_builder_add_string_value(b, apm_map_state_name(cell->state));
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "apqn");
+            json_builder_add_string_value(b, apm_apqn_format((ApmApqn) { a, d }, apqn));
+            json_builder_set_member_name(b, "state");
+            json_builder_add_string_value(b, apm_map_state_name(cell->state));
             json_string_or_null(b, "driver", q ? q->driver_name : NULL);
             json_string_or_null(b, "mdev", mm ? apm_uuid_format(&mm->mdev->uuid, uuid) : NULL);
             json_string_or_null(b, "guest", mm ? mm->mdev->guest : NULL);
             json_string_or_null(b, "reason", reason);
-            apm_json_builder_end_object(b);
+            json_builder_end_object(b);
         }
     }
-    apm_json_builder_end_array(b);
-    apm_json_builder_end_object(b);
+    json_builder_end_array(b);
+    json_builder_end_object(b);
 }
 
 /* ---- SVG ----------------------------------------------------------------------------------------------- */

@@ -2,7 +2,7 @@
  * width), JSON for scripts, and an SVG picture for reports */
 #pragma once
 
-#include "apm-json.h"
+#include "apm-jsonio.h"
 #include <stdio.h>
 
 #include "apm-map.h"
@@ -14,5 +14,5 @@ typedef struct {
 } ApmMapTextOptions;
 
 void apm_map_print_text(const ApmMap *map, const ApmMapTextOptions *options, FILE *out);
-void apm_map_build_json(const ApmMap *map, ApmJsonBuilder *b);
+void apm_map_build_json(const ApmMap *map, JsonBuilder *b);
 char *apm_map_to_svg(const ApmMap *map, const char *title);

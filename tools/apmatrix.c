@@ -3,7 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include "apm-json.h"
+#include "apm-jsonio.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,26 +81,21 @@ exit_for(const GError *error)
 }
 
 void
-print_json(ApmJsonBuilder *b)
+print_json(JsonBuilder *b)
 {
-    g_autoptr(ApmJsonGenerator) gen = apm_json_generator_new();
-    g_autoptr(ApmJsonNode) root = apm_json_builder_get_root(b);
-    g_autofree char *text = NULL;
+    g_autofree char *text = apm_json_builder_write(b, TRUE);
 
-    apm_json_generator_set_pretty(gen, TRUE);
-    apm_json_generator_set_root(gen, root);
-    text = apm_json_generator_to_data(gen, NULL);
     printf("%s\n", text);
 }
 
 void
-add_strings(ApmJsonBuilder *b, const char *member, const GPtrArray *list)
+add_strings(JsonBuilder *b, const char *member, const GPtrArray *list)
 {
-    apm_json_builder_set_member_name(b, member);
-    apm_json_builder_begin_array(b);
+    json_builder_set_member_name(b, member);
+    json_builder_begin_array(b);
     for (guint i = 0; list && i < list->len; i++)
-        apm_json_builder_add_string_value(b, g_ptr_array_index(list, i));
-    apm_json_builder_end_array(b);
+        json_builder_add_string_value(b, g_ptr_array_index(list, i));
+    json_builder_end_array(b);
 }
 
 /* An error, on stderr in words or on stdout as JSON; the exit code for it */
@@ -110,21 +105,21 @@ report_error(const Globals *g, const GError *error, const ApmOutcome *outcome)
     int code = exit_for(error);
 
     if (g->json) {
-        g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
+        g_autoptr(JsonBuilder) b = json_builder_new();
 
-        apm_json_builder_begin_object(b);
-        apm_json_builder_set_member_name(b, "error");
-        apm_json_builder_begin_object(b);
-        apm_json_builder_set_member_name(b, "code");
-        apm_json_builder_add_string_value(b, code_name(error->domain == APM_ERROR ? error->code : -1));
-        apm_json_builder_set_member_name(b, "exit");
-        apm_json_builder_add_int_value(b, code);
-        apm_json_builder_set_member_name(b, "message");
-        apm_json_builder_add_string_value(b, error->message);
-        apm_json_builder_end_object(b);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "error");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "code");
+        json_builder_add_string_value(b, code_name(error->domain == APM_ERROR ? error->code : -1));
+        json_builder_set_member_name(b, "exit");
+        json_builder_add_int_value(b, code);
+        json_builder_set_member_name(b, "message");
+        json_builder_add_string_value(b, error->message);
+        json_builder_end_object(b);
         if (outcome)
             add_strings(b, "warnings", outcome->warnings);
-        apm_json_builder_end_object(b);
+        json_builder_end_object(b);
         print_json(b);
     } else {
         if (outcome)
@@ -259,25 +254,25 @@ cmd_list(Globals *g, int argc, char **argv)
     if (!host)
         return report_error(g, error, NULL);
     if (g->json) {
-        g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
+        g_autoptr(JsonBuilder) b = json_builder_new();
 
         devices = apm_devices_list(host, caps, state);
-        apm_json_builder_begin_array(b);
+        json_builder_begin_array(b);
         for (guint i = 0; i < devices->len; i++) {
             const ApmNodeDevDef *d = g_ptr_array_index(devices, i);
 
-            apm_json_builder_begin_object(b);
-            apm_json_builder_set_member_name(b, "name");
-            apm_json_builder_add_string_value(b, d->name);
-            apm_json_builder_set_member_name(b, "capability");
-            apm_json_builder_add_string_value(b, type_name(d->type));
-            apm_json_builder_set_member_name(b, "parent");
-            apm_json_builder_add_string_value(b, d->parent);
-            apm_json_builder_set_member_name(b, "active");
-            apm_json_builder_add_boolean_value(b, d->path != NULL);
-            apm_json_builder_end_object(b);
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "name");
+            json_builder_add_string_value(b, d->name);
+            json_builder_set_member_name(b, "capability");
+            json_builder_add_string_value(b, type_name(d->type));
+            json_builder_set_member_name(b, "parent");
+            json_builder_add_string_value(b, d->parent);
+            json_builder_set_member_name(b, "active");
+            json_builder_add_boolean_value(b, d->path != NULL);
+            json_builder_end_object(b);
         }
-        apm_json_builder_end_array(b);
+        json_builder_end_array(b);
         print_json(b);
     } else {
         g_autoptr(GString) out = g_string_new(NULL);
@@ -378,14 +373,14 @@ cmd_dumpxml(Globals *g, int argc, char **argv)
         return report_error(g, error, NULL);
     xml = apm_nodedev_def_format(def);
     if (g->json) {
-        g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
+        g_autoptr(JsonBuilder) b = json_builder_new();
 
-        apm_json_builder_begin_object(b);
-        apm_json_builder_set_member_name(b, "name");
-        apm_json_builder_add_string_value(b, def->name);
-        apm_json_builder_set_member_name(b, "xml");
-        apm_json_builder_add_string_value(b, xml);
-        apm_json_builder_end_object(b);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "name");
+        json_builder_add_string_value(b, def->name);
+        json_builder_set_member_name(b, "xml");
+        json_builder_add_string_value(b, xml);
+        json_builder_end_object(b);
         print_json(b);
     } else {
         fputs(xml, stdout);
@@ -428,37 +423,37 @@ cmd_info(Globals *g, int argc, char **argv)
         }
     }
     if (g->json) {
-        g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
+        g_autoptr(JsonBuilder) b = json_builder_new();
 
-        apm_json_builder_begin_object(b);
-        apm_json_builder_set_member_name(b, "name");
-        apm_json_builder_add_string_value(b, def->name);
-        apm_json_builder_set_member_name(b, "parent");
-        apm_json_builder_add_string_value(b, def->parent);
-        apm_json_builder_set_member_name(b, "capability");
-        apm_json_builder_add_string_value(b, type_name(def->type));
-        apm_json_builder_set_member_name(b, "active");
-        apm_json_builder_add_boolean_value(b, def->path != NULL);
-        apm_json_builder_set_member_name(b, "persistent");
-        apm_json_builder_add_boolean_value(b, def->type != APM_NODEDEV_MDEV || d);
-        apm_json_builder_set_member_name(b, "autostart");
-        apm_json_builder_add_boolean_value(b, d && d->config->autostart);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "name");
+        json_builder_add_string_value(b, def->name);
+        json_builder_set_member_name(b, "parent");
+        json_builder_add_string_value(b, def->parent);
+        json_builder_set_member_name(b, "capability");
+        json_builder_add_string_value(b, type_name(def->type));
+        json_builder_set_member_name(b, "active");
+        json_builder_add_boolean_value(b, def->path != NULL);
+        json_builder_set_member_name(b, "persistent");
+        json_builder_add_boolean_value(b, def->type != APM_NODEDEV_MDEV || d);
+        json_builder_set_member_name(b, "autostart");
+        json_builder_add_boolean_value(b, d && d->config->autostart);
         if (m) {
             g_autofree char *ap_config = apm_matrix_format_ap_config(&m->matrix);
 
-            apm_json_builder_set_member_name(b, "ap_config");
-            apm_json_builder_add_string_value(b, g_strchomp(ap_config));
-            apm_json_builder_set_member_name(b, "matrix");
-            apm_json_builder_add_string_value(b, matrix);
-            apm_json_builder_set_member_name(b, "guest_matrix");
-            apm_json_builder_add_string_value(b, guest_matrix);
-            apm_json_builder_set_member_name(b, "guest");
+            json_builder_set_member_name(b, "ap_config");
+            json_builder_add_string_value(b, g_strchomp(ap_config));
+            json_builder_set_member_name(b, "matrix");
+            json_builder_add_string_value(b, matrix);
+            json_builder_set_member_name(b, "guest_matrix");
+            json_builder_add_string_value(b, guest_matrix);
+            json_builder_set_member_name(b, "guest");
             if (m->guest)
-                apm_json_builder_add_string_value(b, m->guest);
+                json_builder_add_string_value(b, m->guest);
             else
-                apm_json_builder_add_null_value(b);
+                json_builder_add_null_value(b);
         }
-        apm_json_builder_end_object(b);
+        json_builder_end_object(b);
         print_json(b);
         return EXIT_OK;
     }
@@ -483,16 +478,16 @@ static int
 report_done(const Globals *g, const ApmOutcome *outcome, const char *sentence)
 {
     if (g->json) {
-        g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
+        g_autoptr(JsonBuilder) b = json_builder_new();
 
-        apm_json_builder_begin_object(b);
-        apm_json_builder_set_member_name(b, "name");
-        apm_json_builder_add_string_value(b, outcome->name);
-        apm_json_builder_set_member_name(b, "result");
-        apm_json_builder_add_string_value(b, sentence);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "name");
+        json_builder_add_string_value(b, outcome->name);
+        json_builder_set_member_name(b, "result");
+        json_builder_add_string_value(b, sentence);
         add_strings(b, "warnings", outcome->warnings);
         add_strings(b, "differences", outcome->differences);
-        apm_json_builder_end_object(b);
+        json_builder_end_object(b);
         print_json(b);
     } else {
         for (guint i = 0; i < outcome->warnings->len; i++)
@@ -505,7 +500,7 @@ report_done(const Globals *g, const ApmOutcome *outcome, const char *sentence)
     return outcome->differences->len ? EXIT_DIFFERS : EXIT_OK;
 }
 
-typedef gboolean (*FileOp)(const char *root, const char *xml, gsize length, const ApmExecOptions *options,
+typedef gboolean (*FileOp)(const char *root, const ApmXmlInput *input, const ApmExecOptions *options,
                            ApmOutcome *outcome, GError **error);
 
 static char *
@@ -531,7 +526,7 @@ run_file_op(Globals *g, const char *command, int argc, char **argv, FileOp op)
     g_autoptr(ApmOutcome) outcome = apm_outcome_new();
     g_autoptr(GError) error = NULL;
     g_autofree char *xml = NULL, *sentence = NULL;
-    gsize length = 0;
+    ApmXmlInput input = { 0 };
 
     for (int i = 0; i < argc; i++) {
         if (g_str_equal(argv[i], "--file") && i + 1 < argc && !file)
@@ -539,14 +534,16 @@ run_file_op(Globals *g, const char *command, int argc, char **argv, FileOp op)
         else if ((!is_option(argv[i]) || g_str_equal(argv[i], "-")) && !file)
             file = argv[i];
         else if (g_str_equal(argv[i], "--validate"))
-            continue; /* the XML is always checked against the AP rules */
+            input.validate = TRUE;
         else
             return usage_error(_("%s does not take '%s'"), command, argv[i]);
     }
     if (!file)
         return usage_error(_("%s needs an XML file ('-' for standard input)"), command);
-    xml = read_input(file, &length, &error);
-    if (!xml || !op(g->root, xml, length, &g->exec, outcome, &error))
+    xml = read_input(file, &input.length, &error);
+    input.xml = xml;
+    input.source = g_str_equal(file, "-") ? _("standard input") : file;
+    if (!xml || !op(g->root, &input, &g->exec, outcome, &error))
         return report_error(g, error, outcome);
     sentence = done_sentence(command, outcome->name, file);
     return report_done(g, outcome, sentence);
@@ -607,10 +604,12 @@ cmd_update(Globals *g, int argc, char **argv)
     g_autoptr(ApmOutcome) outcome = apm_outcome_new();
     g_autoptr(GError) error = NULL;
     g_autofree char *xml = NULL, *sentence = NULL;
-    gsize length = 0;
+    ApmXmlInput input = { 0 };
 
     for (int i = 0; i < argc; i++) {
-        if (g_str_equal(argv[i], "--live"))
+        if (g_str_equal(argv[i], "--validate"))
+            input.validate = TRUE;
+        else if (g_str_equal(argv[i], "--live"))
             flags |= APM_UPDATE_LIVE;
         else if (g_str_equal(argv[i], "--config"))
             flags |= APM_UPDATE_CONFIG;
@@ -631,8 +630,10 @@ cmd_update(Globals *g, int argc, char **argv)
         return usage_error("%s", _("--current cannot go with --live or --config"));
     if (!name || !file)
         return usage_error("%s", _("nodedev-update needs a device name and an XML file"));
-    xml = read_input(file, &length, &error);
-    if (!xml || !apm_nodedev_update(g->root, name, xml, length, flags, &g->exec, outcome, &error))
+    xml = read_input(file, &input.length, &error);
+    input.xml = xml;
+    input.source = g_str_equal(file, "-") ? _("standard input") : file;
+    if (!xml || !apm_nodedev_update(g->root, name, &input, flags, &g->exec, outcome, &error))
         return report_error(g, error, outcome);
     sentence = done_sentence("nodedev-update", outcome->name, file);
     return report_done(g, outcome, sentence);
@@ -698,20 +699,20 @@ hotplug_init(const Globals *g, ApmHotplug *hp, ApmGuests *guests)
 }
 
 void
-add_apqns(ApmJsonBuilder *b, const char *member, const ApmMatrix *m)
+add_apqns(JsonBuilder *b, const char *member, const ApmMatrix *m)
 {
     ApmApqnIter iter;
     ApmApqn apqn;
 
-    apm_json_builder_set_member_name(b, member);
-    apm_json_builder_begin_array(b);
+    json_builder_set_member_name(b, member);
+    json_builder_begin_array(b);
     apm_apqn_iter_init(&iter, &m->adapters, &m->domains);
     while (apm_apqn_iter_next(&iter, &apqn)) {
         char text[APM_APQN_TEXT_LEN + 1];
 
-        apm_json_builder_add_string_value(b, apm_apqn_format(apqn, text));
+        json_builder_add_string_value(b, apm_apqn_format(apqn, text));
     }
-    apm_json_builder_end_array(b);
+    json_builder_end_array(b);
 }
 
 static char *
@@ -732,43 +733,43 @@ report_guest(const Globals *g, const ApmGuestReport *r, const char *sentence)
 
     apm_uuid_format(&r->uuid, uuid);
     if (g->json) {
-        g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
+        g_autoptr(JsonBuilder) b = json_builder_new();
 
-        apm_json_builder_begin_object(b);
-        apm_json_builder_set_member_name(b, "guest");
-        apm_json_builder_add_string_value(b, r->guest);
-        apm_json_builder_set_member_name(b, "mdev");
-        apm_json_builder_add_string_value(b, uuid);
-        apm_json_builder_set_member_name(b, "result");
-        apm_json_builder_add_string_value(b, sentence);
-        apm_json_builder_set_member_name(b, "started_on_demand");
-        apm_json_builder_add_boolean_value(b, r->started_on_demand);
-        apm_json_builder_set_member_name(b, "stopped");
-        apm_json_builder_add_boolean_value(b, r->stopped);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "guest");
+        json_builder_add_string_value(b, r->guest);
+        json_builder_set_member_name(b, "mdev");
+        json_builder_add_string_value(b, uuid);
+        json_builder_set_member_name(b, "result");
+        json_builder_add_string_value(b, sentence);
+        json_builder_set_member_name(b, "started_on_demand");
+        json_builder_add_boolean_value(b, r->started_on_demand);
+        json_builder_set_member_name(b, "stopped");
+        json_builder_add_boolean_value(b, r->stopped);
         if (r->has_mdev) {
             g_autofree char *cd = apm_mask_format_list(&r->matrix.control_domains, APM_LIST_HEX);
 
             add_apqns(b, "matrix", &r->matrix);
             add_apqns(b, "guest_matrix", &r->guest_matrix);
-            apm_json_builder_set_member_name(b, "control_domains");
-            apm_json_builder_add_string_value(b, cd);
+            json_builder_set_member_name(b, "control_domains");
+            json_builder_add_string_value(b, cd);
         }
         if (!apm_mask_is_empty(&r->host_adapters) || !apm_mask_is_empty(&r->host_domains)) {
             g_autofree char *a = apm_mask_format_list(&r->host_adapters, APM_LIST_HEX);
             g_autofree char *d = apm_mask_format_list(&r->host_domains, APM_LIST_HEX);
 
-            apm_json_builder_set_member_name(b, "taken_from_host");
-            apm_json_builder_begin_object(b);
-            apm_json_builder_set_member_name(b, "adapters");
-            apm_json_builder_add_string_value(b, a);
-            apm_json_builder_set_member_name(b, "domains");
-            apm_json_builder_add_string_value(b, d);
-            apm_json_builder_end_object(b);
+            json_builder_set_member_name(b, "taken_from_host");
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "adapters");
+            json_builder_add_string_value(b, a);
+            json_builder_set_member_name(b, "domains");
+            json_builder_add_string_value(b, d);
+            json_builder_end_object(b);
         }
         add_strings(b, "filtered", r->filtered);
         add_strings(b, "warnings", r->warnings);
         add_strings(b, "differences", r->differences);
-        apm_json_builder_end_object(b);
+        json_builder_end_object(b);
         print_json(b);
     } else {
         for (guint i = 0; i < r->warnings->len; i++)
@@ -857,7 +858,8 @@ read_hostdev(const char *file, GError **error)
     gsize length = 0;
     g_autofree char *xml = read_input(file, &length, error);
 
-    return xml ? apm_hostdev_parse(xml, length, error) : NULL;
+    return xml ? apm_hostdev_parse(xml, length, g_str_equal(file, "-") ? _("standard input") : file, FALSE, error)
+               : NULL;
 }
 
 static int
@@ -1041,50 +1043,50 @@ cmd_guests(Globals *g, int argc, char **argv)
         return EXIT_OK;
     }
     if (g->json) {
-        g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
+        g_autoptr(JsonBuilder) b = json_builder_new();
 
-        apm_json_builder_begin_array(b);
+        json_builder_begin_array(b);
         for (guint i = 0; i < list->len; i++) {
             const ApmGuestReport *r = g_ptr_array_index(list, i);
             char uuid[APM_UUID_TEXT_LEN + 1];
 
-            apm_json_builder_begin_object(b);
-            apm_json_builder_set_member_name(b, "guest");
-            apm_json_builder_add_string_value(b, r->guest);
-            apm_json_builder_set_member_name(b, "mdev");
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "guest");
+            json_builder_add_string_value(b, r->guest);
+            json_builder_set_member_name(b, "mdev");
             if (!apm_uuid_equal(&r->uuid, &(ApmUuid) { 0 })) {
                 ApmHostdev h = { r->uuid, NULL, 0 };
                 g_autofree char *arg = apm_hostdev_qemu_arg(&h);
 
-                apm_json_builder_add_string_value(b, apm_uuid_format(&r->uuid, uuid));
+                json_builder_add_string_value(b, apm_uuid_format(&r->uuid, uuid));
                 /* how a QEMU without libvirt is given it */
-                apm_json_builder_set_member_name(b, "qemu_device");
-                apm_json_builder_add_string_value(b, arg);
+                json_builder_set_member_name(b, "qemu_device");
+                json_builder_add_string_value(b, arg);
             } else {
-                apm_json_builder_add_null_value(b);
+                json_builder_add_null_value(b);
             }
-            apm_json_builder_set_member_name(b, "running");
-            apm_json_builder_add_boolean_value(b, r->running);
-            apm_json_builder_set_member_name(b, "active");
-            apm_json_builder_add_boolean_value(b, r->has_mdev);
-            apm_json_builder_set_member_name(b, "started_on_demand");
-            apm_json_builder_add_boolean_value(b, r->started_on_demand);
+            json_builder_set_member_name(b, "running");
+            json_builder_add_boolean_value(b, r->running);
+            json_builder_set_member_name(b, "active");
+            json_builder_add_boolean_value(b, r->has_mdev);
+            json_builder_set_member_name(b, "started_on_demand");
+            json_builder_add_boolean_value(b, r->started_on_demand);
             add_apqns(b, "guest_matrix", &r->guest_matrix);
             {
                 g_autofree char *cd = apm_mask_format_list(&r->guest_matrix.control_domains, APM_LIST_HEX);
 
-                apm_json_builder_set_member_name(b, "control_domains");
-                apm_json_builder_add_string_value(b, cd);
+                json_builder_set_member_name(b, "control_domains");
+                json_builder_add_string_value(b, cd);
             }
             add_strings(b, "filtered", r->filtered);
-            apm_json_builder_set_member_name(b, "problem");
+            json_builder_set_member_name(b, "problem");
             if (r->problem)
-                apm_json_builder_add_string_value(b, r->problem);
+                json_builder_add_string_value(b, r->problem);
             else
-                apm_json_builder_add_null_value(b);
-            apm_json_builder_end_object(b);
+                json_builder_add_null_value(b);
+            json_builder_end_object(b);
         }
-        apm_json_builder_end_array(b);
+        json_builder_end_array(b);
         print_json(b);
         return EXIT_OK;
     }

@@ -1,7 +1,7 @@
 /* apmatrix.h: what the command files of apmatrix share (options, exit codes, error reports) */
 #pragma once
 
-#include "apm-json.h"
+#include "apm-jsonio.h"
 
 #include "apm-exec.h"
 #include "apm-guests.h"
@@ -40,9 +40,9 @@ int report_error(const Globals *g, const GError *error, const ApmOutcome *outcom
 ApmHost *read_host(const Globals *g, int *code);
 /* The same at a lower detail, for a command that needs less of each card and queue */
 ApmHost *read_host_detail(const Globals *g, ApmHostRead detail, int *code);
-void print_json(ApmJsonBuilder *b);
-void add_strings(ApmJsonBuilder *b, const char *member, const GPtrArray *list);
-void add_apqns(ApmJsonBuilder *b, const char *member, const ApmMatrix *m);
+void print_json(JsonBuilder *b);
+void add_strings(JsonBuilder *b, const char *member, const GPtrArray *list);
+void add_apqns(JsonBuilder *b, const char *member, const ApmMatrix *m);
 gboolean is_option(const char *arg);
 ApmGuests *open_guests(const Globals *g, GError **error);
 void hotplug_init(const Globals *g, ApmHotplug *hp, ApmGuests *guests);

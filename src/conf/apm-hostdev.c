@@ -2,12 +2,12 @@
 #include "config.h"
 #include "apm-hostdev.h"
 
-#include "apm-json.h"
+#include "apm-jsonio.h"
 
 #include "apm-error.h"
 #include "apm-i18n.h"
 #include "apm-kstrto.h"
-#include "apm-xml.h"
+#include "apm-xmldoc.h"
 
 void
 apm_hostdev_free(ApmHostdev *hostdev)
@@ -31,7 +31,7 @@ apm_domain_info_free(ApmDomainInfo *info)
 /* Whether a <hostdev> element is a vfio-ap mdev: TRUE/FALSE, or FALSE with an error when it is not one at all and
  * strict (a document meant to be a vfio-ap hostdev). */
 static gboolean
-is_vfio_ap(ApmXmlNode *node, gboolean strict, GError **error)
+is_vfio_ap(xmlNodePtr node, gboolean strict, GError **error)
 {
     g_autofree char *mode = apm_xml_prop(node, "mode");
     g_autofree char *type = apm_xml_prop(node, "type");
@@ -54,67 +54,59 @@ is_vfio_ap(ApmXmlNode *node, gboolean strict, GError **error)
     return TRUE;
 }
 
+/* A vfio-ap <hostdev>, read as libvirt reads one: the first of each element counts */
 static ApmHostdev *
-hostdev_from_node(ApmXmlNode *node, GError **error)
+hostdev_from_node(ApmXmlDoc *doc, xmlNodePtr node, GError **error)
 {
     g_autoptr(ApmHostdev) h = g_new0(ApmHostdev, 1);
-    gboolean have_uuid = FALSE;
+    g_autofree char *uuid = NULL;
 
-    for (ApmXmlNode *n = node->children; n; n = n->next) {
-        if (apm_xml_is(n, "source")) {
-            for (ApmXmlNode *a = n->children; a; a = a->next) {
-                g_autofree char *uuid = NULL;
-
-                if (!apm_xml_is(a, "address"))
-                    continue;
-                uuid = apm_xml_prop(a, "uuid");
-                if (!uuid || !apm_uuid_parse(uuid, &h->uuid)) {
-                    g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
-                                _("The vfio-ap <hostdev>'s <address uuid='%s'/> is not a UUID"), uuid ? uuid : "");
-                    return NULL;
-                }
-                have_uuid = TRUE;
-            }
-        } else if (apm_xml_is(n, "alias")) {
-            g_free(h->alias);
-            h->alias = apm_xml_prop(n, "name");
-        } else if (apm_xml_is(n, "boot")) {
-            g_autofree char *order = apm_xml_prop(n, "order");
-            guint64 v;
-
-            if (!order || apm_kstrtoul(order, 10, &v) < 0 || v == 0 || v > G_MAXINT) {
-                g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("<boot order='%s'/> is not a boot order"),
-                            order ? order : "");
-                return NULL;
-            }
-            h->boot_order = (guint) v;
-        }
-    }
-    if (!have_uuid) {
+    if (apm_xpath_count(doc, node, "./source/address") == 0) {
         g_set_error_literal(error, APM_ERROR, APM_ERROR_INVALID,
                             _("The vfio-ap <hostdev> names no mdev: it needs <source><address uuid='…'/></source>"));
         return NULL;
+    }
+    uuid = apm_xpath_string(doc, node, "string(./source/address[1]/@uuid)");
+    if (!uuid || !apm_uuid_parse(uuid, &h->uuid)) {
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                    _("The vfio-ap <hostdev>'s <address uuid='%s'/> is not a UUID"), uuid ? uuid : "");
+        return NULL;
+    }
+    h->alias = apm_xpath_string(doc, node, "string(./alias[1]/@name)");
+    if (apm_xpath_count(doc, node, "./boot") > 0) {
+        g_autofree char *order = apm_xpath_string(doc, node, "string(./boot[1]/@order)");
+        guint64 v;
+
+        if (!order || apm_kstrtoul(order, 10, &v) < 0 || v == 0 || v > G_MAXINT) {
+            g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("<boot order='%s'/> is not a boot order"),
+                        order ? order : "");
+            return NULL;
+        }
+        h->boot_order = (guint) v;
     }
     return g_steal_pointer(&h);
 }
 
 ApmHostdev *
-apm_hostdev_parse(const char *xml, gsize length, GError **error)
+apm_hostdev_parse(const char *xml, gsize length, const char *source, gboolean validate, GError **error)
 {
-    ApmXmlDoc *doc = apm_xml_read(xml, length, APM_DOMAIN_XML_MAX, _("hostdev XML"), error);
-    ApmXmlNode *root;
-    ApmHostdev *h = NULL;
+    g_autoptr(ApmXmlDoc) doc = apm_xmldoc_read(xml, length, APM_DOMAIN_XML_MAX, _("hostdev XML"), source, error);
+    xmlNodePtr root;
 
     if (!doc)
         return NULL;
-    root = apm_xml_root(doc);
-    if (!root || !apm_xml_is(root, "hostdev"))
+    root = xmlDocGetRootElement(doc->doc);
+    if (!apm_xml_is(root, "hostdev")) {
         g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The device XML's root element is <%s>, not <hostdev>"),
-                    root ? root->name : "");
-    else if (is_vfio_ap(root, TRUE, error))
-        h = hostdev_from_node(root, error);
-    apm_xml_free(doc);
-    return h;
+                    (const char *) root->name);
+        return NULL;
+    }
+    /* as libvirt checks a device against its domain schema: the hostdev define of domain.rng */
+    if (validate && !apm_xmldoc_validate(doc, "domain.rng", "hostdev", error))
+        return NULL;
+    if (!is_vfio_ap(root, TRUE, error))
+        return NULL;
+    return hostdev_from_node(doc, root, error);
 }
 
 gboolean
@@ -162,22 +154,18 @@ apm_hostdev_sysfsdev(const ApmHostdev *hostdev)
 char *
 apm_hostdev_qemu_json(const ApmHostdev *hostdev)
 {
-    g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
-    g_autoptr(ApmJsonGenerator) gen = apm_json_generator_new();
-    g_autoptr(ApmJsonNode) root = NULL;
+    g_autoptr(JsonBuilder) b = json_builder_new();
     g_autofree char *sysfsdev = apm_hostdev_sysfsdev(hostdev);
 
-    apm_json_builder_begin_object(b);
-    apm_json_builder_set_member_name(b, "driver");
-    apm_json_builder_add_string_value(b, "vfio-ap");
-    apm_json_builder_set_member_name(b, "id");
-    apm_json_builder_add_string_value(b, hostdev->alias ? hostdev->alias : "hostdev0");
-    apm_json_builder_set_member_name(b, "sysfsdev");
-    apm_json_builder_add_string_value(b, sysfsdev);
-    apm_json_builder_end_object(b);
-    root = apm_json_builder_get_root(b);
-    apm_json_generator_set_root(gen, root);
-    return apm_json_generator_to_data(gen, NULL);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "driver");
+    json_builder_add_string_value(b, "vfio-ap");
+    json_builder_set_member_name(b, "id");
+    json_builder_add_string_value(b, hostdev->alias ? hostdev->alias : "hostdev0");
+    json_builder_set_member_name(b, "sysfsdev");
+    json_builder_add_string_value(b, sysfsdev);
+    json_builder_end_object(b);
+    return apm_json_builder_write(b, FALSE);
 }
 
 /* QEMU's option syntax: a comma inside a value is written twice */
@@ -204,51 +192,42 @@ apm_hostdev_qemu_arg(const ApmHostdev *hostdev)
 }
 
 ApmDomainInfo *
-apm_domain_info_parse(const char *xml, gsize length, GError **error)
+apm_domain_info_parse(const char *xml, gsize length, const char *source, GError **error)
 {
-    ApmXmlDoc *doc = apm_xml_read(xml, length, APM_DOMAIN_XML_MAX, _("domain XML"), error);
+    g_autoptr(ApmXmlDoc) doc = apm_xmldoc_read(xml, length, APM_DOMAIN_XML_MAX, _("domain XML"), source, error);
     g_autoptr(ApmDomainInfo) info = NULL;
-    ApmXmlNode *domain;
+    g_autoptr(GPtrArray) domains = NULL;
+    g_autoptr(GPtrArray) hostdevs = NULL;
+    xmlNodePtr domain;
 
     if (!doc)
         return NULL;
-    domain = apm_xml_root(doc);
-    if (domain && apm_xml_is(domain, "domstatus")) {
-        ApmXmlNode *n = domain->children;
-
-        while (n && !apm_xml_is(n, "domain"))
-            n = n->next;
-        domain = n;
+    domain = xmlDocGetRootElement(doc->doc);
+    if (apm_xml_is(domain, "domstatus")) {
+        /* libvirt's status file: the live definition inside */
+        domains = apm_xpath_nodes(doc, NULL, "./domain[1]");
+        domain = domains->len ? g_ptr_array_index(domains, 0) : NULL;
     }
-    if (!domain || !apm_xml_is(domain, "domain")) {
-        apm_xml_free(doc);
+    if (!apm_xml_is(domain, "domain")) {
         g_set_error_literal(error, APM_ERROR, APM_ERROR_INVALID,
                             _("The domain XML's root element is neither <domain> nor <domstatus>"));
         return NULL;
     }
     info = g_new0(ApmDomainInfo, 1);
     info->hostdevs = g_ptr_array_new_with_free_func((GDestroyNotify) apm_hostdev_free);
-    for (ApmXmlNode *n = domain->children; n; n = n->next) {
-        if (apm_xml_is(n, "name")) {
-            g_free(info->name);
-            info->name = apm_xml_node_text(n);
-        } else if (apm_xml_is(n, "devices")) {
-            for (ApmXmlNode *d = n->children; d; d = d->next) {
-                ApmHostdev *h;
+    info->name = apm_xpath_string(doc, domain, "string(./name[1])");
+    hostdevs = apm_xpath_nodes(doc, domain, "./devices/hostdev");
+    for (guint i = 0; i < hostdevs->len; i++) {
+        xmlNodePtr d = g_ptr_array_index(hostdevs, i);
+        ApmHostdev *h;
 
-                if (!apm_xml_is(d, "hostdev") || !is_vfio_ap(d, FALSE, NULL))
-                    continue;
-                h = hostdev_from_node(d, error);
-                if (!h) {
-                    apm_xml_free(doc);
-                    return NULL;
-                }
-                g_ptr_array_add(info->hostdevs, h);
-            }
-        }
+        if (!is_vfio_ap(d, FALSE, NULL))
+            continue;
+        if (!(h = hostdev_from_node(doc, d, error)))
+            return NULL;
+        g_ptr_array_add(info->hostdevs, h);
     }
-    apm_xml_free(doc);
-    if (!info->name || !*info->name) {
+    if (!info->name) {
         g_set_error_literal(error, APM_ERROR, APM_ERROR_INVALID, _("The domain XML has no <name>"));
         return NULL;
     }

@@ -17,9 +17,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApmHostdev, apm_hostdev_free)
 
 #define APM_DOMAIN_XML_MAX (4 * 1024 * 1024)
 
-/* A document whose root is one <hostdev> (the file virsh attach-device takes). Refuses anything but a
- * subsystem mdev hostdev of model vfio-ap with a UUID, naming what it is instead. */
-ApmHostdev *apm_hostdev_parse(const char *xml, gsize length, GError **error);
+/* A document whose root is one <hostdev> (the file virsh attach-device takes), read with libxml2; source names
+ * where it came from (a file, or NULL), and with validate it must first validate against the hostdev of
+ * libvirt's domain schema. Refuses anything but a subsystem mdev hostdev of model vfio-ap with a UUID, naming
+ * what it is instead. */
+ApmHostdev *apm_hostdev_parse(const char *xml, gsize length, const char *source, gboolean validate,
+                              GError **error);
 
 /* libvirt's rules for a vfio-ap hostdev: no boot order (the AP bus boots nothing). */
 gboolean apm_hostdev_validate(const ApmHostdev *hostdev, GError **error);
@@ -48,4 +51,4 @@ typedef struct {
 void apm_domain_info_free(ApmDomainInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApmDomainInfo, apm_domain_info_free)
 
-ApmDomainInfo *apm_domain_info_parse(const char *xml, gsize length, GError **error);
+ApmDomainInfo *apm_domain_info_parse(const char *xml, gsize length, const char *source, GError **error);

@@ -2,7 +2,7 @@
 #include "config.h"
 #include "apm-mdevctl.h"
 
-#include "apm-json.h"
+#include "apm-jsonio.h"
 #include <string.h>
 
 #include "apm-error.h"
@@ -43,95 +43,33 @@ refuse(GError **error, const char *message)
 }
 
 static const char *
-string_member(ApmJsonObject *o, const char *key)
+string_member(JsonObject *o, const char *key)
 {
-    ApmJsonNode *n = apm_json_object_get_member(o, key);
-    const char *text;
+    const char *text = apm_json_member_string(o, key);
 
-    if (!n || !apm_json_node_holds_string(n))
-        return NULL;
-    text = apm_json_node_get_string(n);
-    /* a lone surrogate escape ("\ud800") decodes to no valid UTF-8 */
     return text && g_utf8_validate(text, -1, NULL) ? text : NULL;
-}
-
-/* mdevctl's serde_json refuses what JSON does not allow (octal escapes like "\615", raw control characters in
- * strings). The text is checked as JSON defines it before it is parsed, with messages in mdevctl's terms, so that
- * what is accepted here is what mdevctl accepts and always formats back to the same config (the parser, apm-json,
- * is as strict; this check came first, when json-glib parsed these files and took more). */
-static gboolean
-json_text_is_strict(const char *json, gsize length, GError **error)
-{
-    gboolean in_string = FALSE;
-
-    if (!g_utf8_validate_len(json, length, NULL)) {
-        refuse(error, _("The mdev config is not valid JSON: it is not UTF-8 text"));
-        return FALSE;
-    }
-    for (gsize i = 0; i < length; i++) {
-        guchar c = (guchar) json[i];
-
-        if (!in_string) {
-            if (c == '"')
-                in_string = TRUE;
-            else if (c == '\\' || c == '\0')
-                goto bad;
-            continue;
-        }
-        if (c == '"') {
-            in_string = FALSE;
-        } else if (c < 0x20) {
-            goto bad;
-        } else if (c == '\\') {
-            if (++i >= length)
-                goto bad;
-            switch (json[i]) {
-            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-                break;
-            case 'u':
-                if (i + 4 >= length)
-                    goto bad;
-                for (int k = 1; k <= 4; k++)
-                    if (!g_ascii_isxdigit(json[i + k]))
-                        goto bad;
-                i += 4;
-                break;
-            default:
-                goto bad;
-            }
-        }
-    }
-    return TRUE;
-
- bad:
-    refuse(error, _("The mdev config is not valid JSON: a string holds a control character or an escape JSON does not have"));
-    return FALSE;
 }
 
 ApmMdevConfig *
 apm_mdev_config_parse(const char *json, gssize length, GError **error)
 {
-    g_autoptr(ApmJsonParser) parser = apm_json_parser_new();
     g_autoptr(GError) local = NULL;
     g_autoptr(ApmMdevConfig) config = NULL;
-    ApmJsonNode *root;
-    ApmJsonObject *o;
+    g_autoptr(JsonNode) root = NULL;
+    JsonObject *o;
     const char *type, *start;
 
-    if (length < 0)
-        length = (gssize) strlen(json);
-    if (!json_text_is_strict(json, (gsize) length, error))
-        return NULL;
-    if (!apm_json_parser_load_from_data(parser, json, length, &local)) {
+    /* mdevctl's serde_json refuses what JSON does not allow (octal escapes like "\615", raw control characters in
+     * strings), and so does apm_json_parse: what is taken here is what mdevctl takes */
+    if (!(root = apm_json_parse(json, length, &local))) {
         g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("The mdev config is not valid JSON: %s"), local->message);
         return NULL;
     }
-    root = apm_json_parser_get_root(parser);
-    if (!root || !APM_JSON_NODE_HOLDS_OBJECT(root)) {
+    if (!JSON_NODE_HOLDS_OBJECT(root)) {
         refuse(error, _("The mdev config must be a JSON object"));
         return NULL;
     }
-    o = apm_json_node_get_object(root);
+    o = json_node_get_object(root);
     type = string_member(o, "mdev_type");
     start = string_member(o, "start");
     if (!type) {
@@ -143,27 +81,23 @@ apm_mdev_config_parse(const char *json, gssize length, GError **error)
         return NULL;
     }
     config = apm_mdev_config_new(type, g_str_equal(start, "auto"));
-    if (apm_json_object_has_member(o, "attrs")) {
-        ApmJsonNode *attrs = apm_json_object_get_member(o, "attrs");
-        ApmJsonArray *array;
+    if (json_object_has_member(o, "attrs")) {
+        JsonArray *array = apm_json_member_array(o, "attrs");
 
-        if (!APM_JSON_NODE_HOLDS_ARRAY(attrs)) {
+        if (!array) {
             refuse(error, _("The mdev config's \"attrs\" must be an array"));
             return NULL;
         }
-        array = apm_json_node_get_array(attrs);
-        for (guint i = 0; i < apm_json_array_get_length(array); i++) {
-            ApmJsonNode *item = apm_json_array_get_element(array, i);
-            ApmJsonObject *pair;
+        for (guint i = 0; i < json_array_get_length(array); i++) {
+            JsonObject *pair = apm_json_element_object(array, i);
             g_autoptr(GList) keys = NULL;
             const char *value;
 
-            if (!APM_JSON_NODE_HOLDS_OBJECT(item)) {
+            if (!pair) {
                 refuse(error, _("Each entry of \"attrs\" must be an object"));
                 return NULL;
             }
-            pair = apm_json_node_get_object(item);
-            keys = apm_json_object_get_members(pair);
+            keys = json_object_get_members(pair);
             if (g_list_length(keys) != 1) {
                 refuse(error, _("Each entry of \"attrs\" must have exactly one attribute"));
                 return NULL;
@@ -180,6 +114,9 @@ apm_mdev_config_parse(const char *json, gssize length, GError **error)
     return g_steal_pointer(&config);
 }
 
+/* The config is written in mdevctl's own layout (serde_json's pretty form: "key": value, two spaces a level),
+ * which json-glib's generator ("key" : value) does not write, so that a definition apmatrix writes is the file
+ * mdevctl would have written, byte for byte. */
 static void
 append_json_string(GString *out, const char *text)
 {

@@ -9,7 +9,7 @@
 #include "apm-i18n.h"
 #include "apm-kstrto.h"
 #include "apm-matrix.h"
-#include "apm-xml.h"
+#include "apm-xmldoc.h"
 
 static void
 attr_free(ApmMdevAttr *attr)
@@ -243,143 +243,124 @@ invalid(GError **error, const char *format, ...)
     return FALSE;
 }
 
+/* The elements a capability of the AP devices may hold: any other is refused, naming it */
+static const char *const capability_elements[] = {
+    "ap-adapter", "ap-domain", "capability", "type", "uuid", "parent_addr", "iommuGroup", "attr",
+};
+
+/* A capability element, read as libvirt's virNodeDevCap*ParseXML read theirs: the first of each element counts */
 static gboolean
-parse_capability(ApmNodeDevDef *def, ApmXmlNode *cap, GError **error)
+parse_capability(ApmXmlDoc *doc, ApmNodeDevDef *def, xmlNodePtr cap, GError **error)
 {
-    for (ApmXmlNode *n = cap->children; n; n = n->next) {
-        g_autofree char *text = NULL;
+    g_autofree char *adapter = NULL, *domain = NULL, *uuid = NULL, *group = NULL, *instances = NULL;
+    g_autoptr(GPtrArray) attrs = NULL;
 
-        if (n->type != APM_XML_ELEMENT)
+    for (xmlNodePtr n = cap->children; n; n = n->next) {
+        gboolean known = FALSE;
+
+        if (n->type != XML_ELEMENT_NODE)
             continue;
-        if (apm_xml_is(n, "ap-adapter")) {
-            text = apm_xml_node_text(n);
-            if (!parse_hex_id(text, 255, &def->adapter))
-                return invalid(error, _("<ap-adapter> '%s' is not an adapter number from 0x00 to 0xff"), text);
-        } else if (apm_xml_is(n, "ap-domain")) {
-            text = apm_xml_node_text(n);
-            if (!parse_hex_id(text, 255, &def->domain))
-                return invalid(error, _("<ap-domain> '%s' is not a domain number from 0x0000 to 0x00ff"), text);
-        } else if (apm_xml_is(n, "capability")) {
-            /* mdev_types of ap_matrix */
-            for (ApmXmlNode *t = n->children; t; t = t->next) {
-                if (!apm_xml_is(t, "type"))
-                    continue;
-                for (ApmXmlNode *f = t->children; f; f = f->next) {
-                    if (apm_xml_is(f, "availableInstances")) {
-                        g_autofree char *count = apm_xml_node_text(f);
-                        guint64 v;
+        for (guint k = 0; k < G_N_ELEMENTS(capability_elements) && !known; k++)
+            known = apm_xml_is(n, capability_elements[k]);
+        if (!known)
+            return invalid(error, _("Unknown element <%s> in the capability"), (const char *) n->name);
+    }
+    if ((adapter = apm_xpath_string(doc, cap, "string(./ap-adapter[1])")) &&
+        !parse_hex_id(adapter, 255, &def->adapter))
+        return invalid(error, _("<ap-adapter> '%s' is not an adapter number from 0x00 to 0xff"), adapter);
+    if ((domain = apm_xpath_string(doc, cap, "string(./ap-domain[1])")) && !parse_hex_id(domain, 255, &def->domain))
+        return invalid(error, _("<ap-domain> '%s' is not a domain number from 0x0000 to 0x00ff"), domain);
+    /* mdev_types of ap_matrix */
+    if ((instances = apm_xpath_string(doc, cap, "string(./capability[@type='mdev_types'][1]/type[1]/"
+                                                "availableInstances[1])"))) {
+        guint64 v;
 
-                        if (apm_kstrtoul(count, 10, &v) < 0 || v > 65536)
-                            return invalid(error, _("<availableInstances> '%s' is not a count"), count);
-                        def->available_instances = (guint) v;
-                    }
-                }
-            }
-        } else if (apm_xml_is(n, "type")) {
-            g_free(def->mdev_type); /* a repeated element: the last one counts */
-            def->mdev_type = apm_xml_prop(n, "id");
-            if (!def->mdev_type)
-                return invalid(error, "%s", _("<type> of an mdev needs an id attribute"));
-        } else if (apm_xml_is(n, "uuid")) {
-            text = apm_xml_node_text(n);
-            if (!apm_uuid_parse(text, &def->uuid))
-                return invalid(error, _("<uuid> '%s' is not a UUID"), text);
-            def->has_uuid = TRUE;
-        } else if (apm_xml_is(n, "parent_addr")) {
-            g_free(def->parent_addr); /* a repeated element: the last one counts */
-            def->parent_addr = apm_xml_node_text(n);
-        } else if (apm_xml_is(n, "iommuGroup")) {
-            g_autofree char *number = apm_xml_prop(n, "number");
-            guint64 v;
+        if (apm_kstrtoul(instances, 10, &v) < 0 || v > 65536)
+            return invalid(error, _("<availableInstances> '%s' is not a count"), instances);
+        def->available_instances = (guint) v;
+    }
+    if (apm_xpath_count(doc, cap, "./type") > 0) {
+        def->mdev_type = apm_xpath_string(doc, cap, "string(./type[1]/@id)");
+        if (!def->mdev_type)
+            return invalid(error, "%s", _("<type> of an mdev needs an id attribute"));
+    }
+    if ((uuid = apm_xpath_string(doc, cap, "string(./uuid[1])"))) {
+        if (!apm_uuid_parse(uuid, &def->uuid))
+            return invalid(error, _("<uuid> '%s' is not a UUID"), uuid);
+        def->has_uuid = TRUE;
+    }
+    def->parent_addr = apm_xpath_string(doc, cap, "string(./parent_addr[1])");
+    if (apm_xpath_count(doc, cap, "./iommuGroup") > 0) {
+        guint64 v;
 
-            if (!number || apm_kstrtoul(number, 10, &v) < 0 || v > G_MAXINT)
-                return invalid(error, _("<iommuGroup> number '%s' is not a group number"), number ? number : "");
-            def->iommu_group = (int) v;
-        } else if (apm_xml_is(n, "attr")) {
-            g_autofree char *name = apm_xml_prop(n, "name");
-            g_autofree char *value = apm_xml_prop(n, "value");
+        group = apm_xpath_string(doc, cap, "string(./iommuGroup[1]/@number)");
+        if (!group || apm_kstrtoul(group, 10, &v) < 0 || v > G_MAXINT)
+            return invalid(error, _("<iommuGroup> number '%s' is not a group number"), group ? group : "");
+        def->iommu_group = (int) v;
+    }
+    attrs = apm_xpath_nodes(doc, cap, "./attr");
+    for (guint i = 0; i < attrs->len; i++) {
+        g_autofree char *name = apm_xml_prop(g_ptr_array_index(attrs, i), "name");
+        g_autofree char *value = apm_xml_prop(g_ptr_array_index(attrs, i), "value");
 
-            if (!name || !value)
-                return invalid(error, "%s", _("<attr> needs both a name and a value"));
-            apm_nodedev_def_add_attr(def, name, value);
-        } else {
-            return invalid(error, _("Unknown element <%s> in the capability"), n->name);
-        }
+        if (!name || !value)
+            return invalid(error, "%s", _("<attr> needs both a name and a value"));
+        apm_nodedev_def_add_attr(def, name, value);
     }
     return TRUE;
 }
 
 ApmNodeDevDef *
-apm_nodedev_def_parse(const char *xml, gsize length, GError **error)
+apm_nodedev_def_parse(const char *xml, gsize length, const char *source, gboolean validate, GError **error)
 {
     g_autoptr(ApmNodeDevDef) def = NULL;
-    ApmXmlDoc *doc;
-    ApmXmlNode *root;
-    gboolean have_cap = FALSE;
+    g_autoptr(ApmXmlDoc) doc = NULL;
+    g_autoptr(GPtrArray) caps = NULL;
+    g_autofree char *type = NULL;
+    xmlNodePtr cap;
 
-    doc = apm_xml_read(xml, length, APM_NODEDEV_XML_MAX, _("node device document"), error);
+    doc = apm_xmldoc_read(xml, length, APM_NODEDEV_XML_MAX, _("node device document"), source, error);
     if (!doc)
         return NULL;
-    root = apm_xml_root(doc);
-    if (!root || !apm_xml_is(root, "device")) {
-        apm_xml_free(doc);
+    if (!apm_xmldoc_root_is(doc, "device")) {
         invalid(error, "%s", _("The node device document's root element must be <device>"));
         return NULL;
     }
+    /* as virsh nodedev-define --validate: libvirt's own schema first */
+    if (validate && !apm_xmldoc_validate(doc, "nodedev.rng", NULL, error))
+        return NULL;
     def = apm_nodedev_def_new(APM_NODEDEV_MDEV);
-    for (ApmXmlNode *n = root->children; n; n = n->next) {
-        if (n->type != APM_XML_ELEMENT)
-            continue;
-        if (apm_xml_is(n, "name")) {
-            g_free(def->name); /* a repeated element: the last one counts */
-            def->name = apm_xml_node_text(n);
-        } else if (apm_xml_is(n, "path")) {
-            g_free(def->path); /* a repeated element: the last one counts */
-            def->path = apm_xml_node_text(n);
-        } else if (apm_xml_is(n, "parent")) {
-            g_free(def->parent); /* a repeated element: the last one counts */
-            def->parent = apm_xml_node_text(n);
-        } else if (apm_xml_is(n, "driver")) {
-            for (ApmXmlNode *d = n->children; d; d = d->next) {
-                if (apm_xml_is(d, "name")) {
-                    g_free(def->driver);
-                    def->driver = apm_xml_node_text(d);
-                }
-            }
-        } else if (apm_xml_is(n, "capability")) {
-            g_autofree char *type = apm_xml_prop(n, "type");
-
-            if (have_cap) {
-                apm_xml_free(doc);
-                invalid(error, "%s", _("An AP node device has exactly one <capability>"));
-                return NULL;
-            }
-            have_cap = TRUE;
-            if (g_strcmp0(type, "ap_card") == 0)
-                def->type = APM_NODEDEV_AP_CARD;
-            else if (g_strcmp0(type, "ap_queue") == 0)
-                def->type = APM_NODEDEV_AP_QUEUE;
-            else if (g_strcmp0(type, "ap_matrix") == 0)
-                def->type = APM_NODEDEV_AP_MATRIX;
-            else if (g_strcmp0(type, "mdev") == 0)
-                def->type = APM_NODEDEV_MDEV;
-            else {
-                apm_xml_free(doc);
-                invalid(error, _("Capability type '%s' is not an AP device (ap_card, ap_queue, ap_matrix, mdev)"),
-                        type ? type : "");
-                return NULL;
-            }
-            if (!parse_capability(def, n, error)) {
-                apm_xml_free(doc);
-                return NULL;
-            }
-        }
-    }
-    apm_xml_free(doc);
-    if (!have_cap) {
+    /* as libvirt's virNodeDeviceDefParseXML reads them: the first of each element counts */
+    def->name = apm_xpath_string(doc, NULL, "string(./name[1])");
+    def->path = apm_xpath_string(doc, NULL, "string(./path[1])");
+    def->parent = apm_xpath_string(doc, NULL, "string(./parent[1])");
+    def->driver = apm_xpath_string(doc, NULL, "string(./driver[1]/name[1])");
+    caps = apm_xpath_nodes(doc, NULL, "./capability");
+    if (caps->len == 0) {
         invalid(error, "%s", _("The node device document has no <capability>"));
         return NULL;
     }
+    if (caps->len > 1) {
+        invalid(error, "%s", _("An AP node device has exactly one <capability>"));
+        return NULL;
+    }
+    cap = g_ptr_array_index(caps, 0);
+    type = apm_xml_prop(cap, "type");
+    if (g_strcmp0(type, "ap_card") == 0)
+        def->type = APM_NODEDEV_AP_CARD;
+    else if (g_strcmp0(type, "ap_queue") == 0)
+        def->type = APM_NODEDEV_AP_QUEUE;
+    else if (g_strcmp0(type, "ap_matrix") == 0)
+        def->type = APM_NODEDEV_AP_MATRIX;
+    else if (g_strcmp0(type, "mdev") == 0)
+        def->type = APM_NODEDEV_MDEV;
+    else {
+        invalid(error, _("Capability type '%s' is not an AP device (ap_card, ap_queue, ap_matrix, mdev)"),
+                type ? type : "");
+        return NULL;
+    }
+    if (!parse_capability(doc, def, cap, error))
+        return NULL;
     if (!def->name && def->type == APM_NODEDEV_MDEV && def->has_uuid)
         def->name = apm_nodedev_mdev_name(&def->uuid);
     if (!def->name && def->type != APM_NODEDEV_MDEV) {

@@ -73,11 +73,14 @@ char *apm_nodedev_def_format(const ApmNodeDevDef *def);
 
 #define APM_NODEDEV_XML_MAX (1024 * 1024)
 
-/* Parses a node-device document: the output form of any of the four types, or the input form of
- * nodedev-define/-create (an mdev with a parent, a type, an optional uuid and attributes). Refuses documents
- * over 1 MiB, DTDs and entities, and anything malformed or unknown, naming it. Only parses; validation of
- * what an mdev may contain is apm_nodedev_def_validate_mdev. */
-ApmNodeDevDef *apm_nodedev_def_parse(const char *xml, gsize length, GError **error);
+/* Parses a node-device document with libxml2, as libvirt reads one: the output form of any of the four types, or
+ * the input form of nodedev-define/-create (an mdev with a parent, a type, an optional uuid and attributes).
+ * source names where it came from in messages (a file, or NULL); with validate it must first validate against
+ * libvirt's nodedev.rng (virsh nodedev-define --validate). Refuses documents over 1 MiB, DTDs and entities, and
+ * anything malformed or unknown, naming it. Only parses; validation of what an mdev may contain is
+ * apm_nodedev_def_validate_mdev. */
+ApmNodeDevDef *apm_nodedev_def_parse(const char *xml, gsize length, const char *source, gboolean validate,
+                                     GError **error);
 
 /* The rules for an mdev definition to be created on the AP matrix: parent ap_matrix (or matrix), type
  * vfio_ap-passthrough, attributes only from the AP set (assign_adapter, assign_domain,

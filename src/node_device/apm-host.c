@@ -412,7 +412,7 @@ read_guest_status(ApmHost *host, const char *file)
         return;
     host->files_read++;
     /* a file libvirt is writing, or not a guest of the AP matrix: no guest to name */
-    if (!(info = apm_domain_info_parse(text, length, NULL)))
+    if (!(info = apm_domain_info_parse(text, length, path, NULL)))
         return;
     for (guint i = 0; i < info->hostdevs->len; i++) {
         const ApmHostdev *h = g_ptr_array_index(info->hostdevs, i);

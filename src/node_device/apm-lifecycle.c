@@ -98,15 +98,15 @@ take_warnings(ApmOutcome *outcome, const ApmPlan *plan)
 
 /* mdev XML as a definition: parsed, checked for the AP matrix, with the UUID it names or a new one */
 static ApmNodeDevDef *
-parse_mdev_xml(const char *xml, gsize length, ApmUuid *uuid, GError **error)
+parse_mdev_xml(const ApmXmlInput *input, ApmUuid *uuid, GError **error)
 {
     g_autoptr(ApmNodeDevDef) def = NULL;
 
-    if (length == 0) {
+    if (input->length == 0) {
         g_set_error_literal(error, APM_ERROR, APM_ERROR_INVALID, _("The node-device XML is empty"));
         return NULL;
     }
-    def = apm_nodedev_def_parse(xml, length, error);
+    def = apm_nodedev_def_parse(input->xml, input->length, input->source, input->validate, error);
     if (!def)
         return NULL;
     if (def->type != APM_NODEDEV_MDEV) {
@@ -189,11 +189,11 @@ give_up(Session *s, GError **error, int code, const char *format, ...)
 }
 
 gboolean
-apm_nodedev_define(const char *root, const char *xml, gsize length, const ApmExecOptions *options,
+apm_nodedev_define(const char *root, const ApmXmlInput *input, const ApmExecOptions *options,
                    ApmOutcome *outcome, GError **error)
 {
     ApmUuid uuid;
-    g_autoptr(ApmNodeDevDef) def = parse_mdev_xml(xml, length, &uuid, error);
+    g_autoptr(ApmNodeDevDef) def = parse_mdev_xml(input, &uuid, error);
     g_autoptr(ApmMdevConfig) config = NULL;
     g_autoptr(ApmPlan) plan = NULL;
     const ApmStoredDef *existing;
@@ -212,11 +212,11 @@ apm_nodedev_define(const char *root, const char *xml, gsize length, const ApmExe
 }
 
 gboolean
-apm_nodedev_create(const char *root, const char *xml, gsize length, const ApmExecOptions *options,
+apm_nodedev_create(const char *root, const ApmXmlInput *input, const ApmExecOptions *options,
                    ApmOutcome *outcome, GError **error)
 {
     ApmUuid uuid;
-    g_autoptr(ApmNodeDevDef) def = parse_mdev_xml(xml, length, &uuid, error);
+    g_autoptr(ApmNodeDevDef) def = parse_mdev_xml(input, &uuid, error);
     g_autoptr(ApmMdevConfig) config = NULL;
     g_autoptr(ApmPlan) plan = NULL;
     Session s;
@@ -287,7 +287,7 @@ apm_nodedev_undefine(const char *root, const char *name, const ApmExecOptions *o
 }
 
 gboolean
-apm_nodedev_update(const char *root, const char *name, const char *xml, gsize length, ApmUpdateFlags flags,
+apm_nodedev_update(const char *root, const char *name, const ApmXmlInput *input, ApmUpdateFlags flags,
                    const ApmExecOptions *options, ApmOutcome *outcome, GError **error)
 {
     ApmUuid uuid, xml_uuid;
@@ -300,7 +300,7 @@ apm_nodedev_update(const char *root, const char *name, const char *xml, gsize le
 
     if (!mdev_uuid_of(name, &uuid, error))
         return FALSE;
-    def = parse_mdev_xml(xml, length, &xml_uuid, error);
+    def = parse_mdev_xml(input, &xml_uuid, error);
     if (!def)
         return FALSE;
     if (!apm_uuid_equal(&uuid, &xml_uuid)) {

@@ -24,12 +24,21 @@ typedef enum {
     APM_UPDATE_CONFIG = 1 << 1,
 } ApmUpdateFlags;
 
+/* A node-device document given to define, create or update: its text, where it came from (a file name for
+ * messages, or NULL), and whether it must first validate against libvirt's nodedev.rng (virsh's --validate) */
+typedef struct {
+    const char *xml;
+    gsize length;
+    const char *source;
+    gboolean validate;
+} ApmXmlInput;
+
 /* nodedev-define: a persistent definition from mdev XML (a UUID is made when it has none); defining a UUID that
  * is defined already updates that definition in place, keeping its autostart. */
-gboolean apm_nodedev_define(const char *root, const char *xml, gsize length, const ApmExecOptions *options,
+gboolean apm_nodedev_define(const char *root, const ApmXmlInput *input, const ApmExecOptions *options,
                             ApmOutcome *outcome, GError **error);
 /* nodedev-create: a transient mdev from mdev XML, started at once. */
-gboolean apm_nodedev_create(const char *root, const char *xml, gsize length, const ApmExecOptions *options,
+gboolean apm_nodedev_create(const char *root, const ApmXmlInput *input, const ApmExecOptions *options,
                             ApmOutcome *outcome, GError **error);
 /* nodedev-start: starts a defined, inactive mdev. */
 gboolean apm_nodedev_start(const char *root, const char *name, const ApmExecOptions *options, ApmOutcome *outcome,
@@ -40,11 +49,10 @@ gboolean apm_nodedev_destroy(const char *root, const char *name, const ApmExecOp
 /* nodedev-undefine: removes a definition (an active mdev stays, now transient). */
 gboolean apm_nodedev_undefine(const char *root, const char *name, const ApmExecOptions *options,
                               ApmOutcome *outcome, GError **error);
-/* nodedev-update: the mdev named gets the attributes of xml (same UUID and parent), live, in its definition, or
+/* nodedev-update: the mdev named gets the attributes of input (same UUID and parent), live, in its definition, or
  * both; live and config are each checked before either is changed. */
-gboolean apm_nodedev_update(const char *root, const char *name, const char *xml, gsize length,
-                            ApmUpdateFlags flags, const ApmExecOptions *options, ApmOutcome *outcome,
-                            GError **error);
+gboolean apm_nodedev_update(const char *root, const char *name, const ApmXmlInput *input, ApmUpdateFlags flags,
+                            const ApmExecOptions *options, ApmOutcome *outcome, GError **error);
 /* nodedev-autostart [--disable]: turning autostart on applies the autostart rules (no APQN shared with another
  * autostart definition; none kept from vfio_ap by the persistent masks). */
 gboolean apm_nodedev_set_autostart(const char *root, const char *name, gboolean autostart,

@@ -59,7 +59,7 @@ guest_of(Libvirt *l, virDomainPtr dom, GError **error)
             set_libvirt_error(error, _("cannot read a guest's XML"), l->uri);
             return NULL;
         }
-        if (!apm_guest_hostdev_from_xml(xml, strlen(xml), &g->live, error))
+        if (!apm_guest_hostdev_from_xml(xml, strlen(xml), NULL, &g->live, error))
             return NULL;
         if (g->live && !g->live->alias)
             g->live->alias = g_strdup("hostdev0");
@@ -71,7 +71,7 @@ guest_of(Libvirt *l, virDomainPtr dom, GError **error)
             set_libvirt_error(error, _("cannot read a guest's XML"), l->uri);
             return NULL;
         }
-        if (!apm_guest_hostdev_from_xml(xml, strlen(xml), &g->config, error))
+        if (!apm_guest_hostdev_from_xml(xml, strlen(xml), NULL, &g->config, error))
             return NULL;
     }
     return g_steal_pointer(&g);

@@ -10,7 +10,7 @@
 #include "apm-error.h"
 #include "apm-i18n.h"
 #include "apm-qmp.h"
-#include "apm-xml.h"
+#include "apm-xmldoc.h"
 
 /* ---- the interface ---------------------------------------------------------------------------------------- */
 
@@ -150,9 +150,10 @@ apm_guest_name_check(const char *name, GError **error)
 }
 
 gboolean
-apm_guest_hostdev_from_xml(const char *xml, gsize length, ApmHostdev **hostdev, GError **error)
+apm_guest_hostdev_from_xml(const char *xml, gsize length, const char *source, ApmHostdev **hostdev,
+                           GError **error)
 {
-    g_autoptr(ApmDomainInfo) info = apm_domain_info_parse(xml, length, error);
+    g_autoptr(ApmDomainInfo) info = apm_domain_info_parse(xml, length, source, error);
 
     if (!info)
         return FALSE;
@@ -179,32 +180,32 @@ qmp_file(const QmpFolder *q, const char *name, const char *suffix)
 static gboolean
 qmp_read_device(ApmQmp *qmp, guint timeout_ms, ApmHostdev **hostdev, GError **error)
 {
-    g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
-    g_autoptr(ApmJsonNode) args = NULL;
-    g_autoptr(ApmJsonNode) children = NULL;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) args = NULL;
+    g_autoptr(JsonNode) children = NULL;
     g_autoptr(GError) local = NULL;
-    ApmJsonArray *array;
+    JsonArray *array;
 
-    apm_json_builder_begin_object(b);
-    apm_json_builder_set_member_name(b, "path");
-    apm_json_builder_add_string_value(b, "/machine/peripheral");
-    apm_json_builder_end_object(b);
-    args = apm_json_builder_get_root(b);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "path");
+    json_builder_add_string_value(b, "/machine/peripheral");
+    json_builder_end_object(b);
+    args = json_builder_get_root(b);
     children = apm_qmp_execute(qmp, "qom-list", args, timeout_ms, error);
     if (!children)
         return FALSE;
-    if (!APM_JSON_NODE_HOLDS_ARRAY(children)) {
+    if (!JSON_NODE_HOLDS_ARRAY(children)) {
         g_set_error_literal(error, APM_ERROR, APM_ERROR_PEER, _("QEMU's answer to qom-list is not a list"));
         return FALSE;
     }
-    array = apm_json_node_get_array(children);
-    for (guint i = 0; i < apm_json_array_get_length(array); i++) {
-        ApmJsonObject *child = apm_json_array_get_object_element(array, i);
-        const char *id = child ? apm_json_object_get_string_member_with_default(child, "name", NULL) : NULL;
-        const char *type = child ? apm_json_object_get_string_member_with_default(child, "type", NULL) : NULL;
-        g_autoptr(ApmJsonBuilder) gb = apm_json_builder_new();
-        g_autoptr(ApmJsonNode) gargs = NULL;
-        g_autoptr(ApmJsonNode) path = NULL;
+    array = json_node_get_array(children);
+    for (guint i = 0; i < json_array_get_length(array); i++) {
+        JsonObject *child = apm_json_element_object(array, i);
+        const char *id = apm_json_member_string(child, "name");
+        const char *type = apm_json_member_string(child, "type");
+        g_autoptr(JsonBuilder) gb = json_builder_new();
+        g_autoptr(JsonNode) gargs = NULL;
+        g_autoptr(JsonNode) path = NULL;
         g_autofree char *object = NULL;
         const char *sysfsdev, *uuid;
         ApmHostdev *h;
@@ -212,13 +213,13 @@ qmp_read_device(ApmQmp *qmp, guint timeout_ms, ApmHostdev **hostdev, GError **er
         if (!id || !type || !g_str_equal(type, "child<vfio-ap>"))
             continue;
         object = g_strconcat("/machine/peripheral/", id, NULL);
-        apm_json_builder_begin_object(gb);
-        apm_json_builder_set_member_name(gb, "path");
-        apm_json_builder_add_string_value(gb, object);
-        apm_json_builder_set_member_name(gb, "property");
-        apm_json_builder_add_string_value(gb, "sysfsdev");
-        apm_json_builder_end_object(gb);
-        gargs = apm_json_builder_get_root(gb);
+        json_builder_begin_object(gb);
+        json_builder_set_member_name(gb, "path");
+        json_builder_add_string_value(gb, object);
+        json_builder_set_member_name(gb, "property");
+        json_builder_add_string_value(gb, "sysfsdev");
+        json_builder_end_object(gb);
+        gargs = json_builder_get_root(gb);
         path = apm_qmp_execute(qmp, "qom-get", gargs, timeout_ms, &local);
         if (!path) {
             if (g_error_matches(local, APM_ERROR, APM_ERROR_NOT_FOUND)) {
@@ -228,8 +229,8 @@ qmp_read_device(ApmQmp *qmp, guint timeout_ms, ApmHostdev **hostdev, GError **er
             g_propagate_error(error, g_steal_pointer(&local));
             return FALSE;
         }
-        sysfsdev = apm_json_node_holds_string(path)
-                       ? apm_json_node_get_string(path)
+        sysfsdev = JSON_NODE_HOLDS_VALUE(path) && json_node_get_value_type(path) == G_TYPE_STRING
+                       ? json_node_get_string(path)
                        : "";
         uuid = strrchr(sysfsdev, '/') ? strrchr(sysfsdev, '/') + 1 : sysfsdev;
         h = g_new0(ApmHostdev, 1);
@@ -274,7 +275,7 @@ qmp_guest(QmpFolder *q, const char *name, GError **error)
         g_autoptr(GError) bad = NULL;
 
         g->persistent = TRUE;
-        if (!apm_guest_hostdev_from_xml(text, length, &g->config, &bad)) {
+        if (!apm_guest_hostdev_from_xml(text, length, conf, &g->config, &bad)) {
             g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("Guest %s's definition %s: %s"), name, conf,
                         bad->message);
             return NULL;
@@ -484,7 +485,7 @@ config_edit(QmpFolder *q, const char *name, const ApmHostdev *hostdev, gboolean 
         g_string_free(g_steal_pointer(&out), TRUE);
         g_clear_error(&local);
     }
-    before = apm_domain_info_parse(text, length, error);
+    before = apm_domain_info_parse(text, length, path, error);
     if (!before) {
         g_prefix_error(error, _("Guest %s's definition %s: "), name, path);
         return FALSE;
@@ -549,7 +550,7 @@ config_edit(QmpFolder *q, const char *name, const ApmHostdev *hostdev, gboolean 
             return FALSE;
         }
     }
-    after = out->len ? apm_domain_info_parse(out->str, out->len, NULL) : NULL;
+    after = out->len ? apm_domain_info_parse(out->str, out->len, path, NULL) : NULL;
     if (!after || after->hostdevs->len != (add ? 1u : 0u) ||
         (add && !apm_uuid_equal(&((ApmHostdev *) g_ptr_array_index(after->hostdevs, 0))->uuid, &hostdev->uuid))) {
         g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
@@ -573,13 +574,13 @@ qmp_attach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGu
     if (flags & APM_GUEST_LIVE) {
         g_autoptr(ApmQmp) qmp = qmp_open_running(q, name, error);
         g_autofree char *json = NULL;
-        g_autoptr(ApmJsonNode) args = NULL;
-        g_autoptr(ApmJsonNode) done = NULL;
+        g_autoptr(JsonNode) args = NULL;
+        g_autoptr(JsonNode) done = NULL;
 
         if (!qmp)
             return FALSE;
         json = apm_hostdev_qemu_json(hostdev);
-        args = apm_json_from_string(json, NULL);
+        args = apm_json_parse(json, -1, NULL);
         done = apm_qmp_execute(qmp, "device_add", args, q->timeout_ms, error);
         if (!done)
             return FALSE;
@@ -597,20 +598,20 @@ qmp_detach(ApmGuests *guests, const char *name, const ApmHostdev *hostdev, ApmGu
 
     if (flags & APM_GUEST_LIVE) {
         g_autoptr(ApmQmp) qmp = qmp_open_running(q, name, error);
-        g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
-        g_autoptr(ApmJsonNode) args = NULL;
-        g_autoptr(ApmJsonNode) done = NULL;
-        g_autoptr(ApmJsonNode) event = NULL;
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) args = NULL;
+        g_autoptr(JsonNode) done = NULL;
+        g_autoptr(JsonNode) event = NULL;
         g_autoptr(GError) local = NULL;
         const char *id = hostdev->alias ? hostdev->alias : "hostdev0";
 
         if (!qmp)
             return FALSE;
-        apm_json_builder_begin_object(b);
-        apm_json_builder_set_member_name(b, "id");
-        apm_json_builder_add_string_value(b, id);
-        apm_json_builder_end_object(b);
-        args = apm_json_builder_get_root(b);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "id");
+        json_builder_add_string_value(b, id);
+        json_builder_end_object(b);
+        args = json_builder_get_root(b);
         done = apm_qmp_execute(qmp, "device_del", args, q->timeout_ms, error);
         if (!done)
             return FALSE;

@@ -91,4 +91,5 @@ struct ApmGuests {
 ApmGuest *apm_guest_new(const char *name);
 /* The vfio-ap hostdev of a domain XML text (definition or live), or NULL; FALSE when the text is not domain
  * XML. */
-gboolean apm_guest_hostdev_from_xml(const char *xml, gsize length, ApmHostdev **hostdev, GError **error);
+gboolean apm_guest_hostdev_from_xml(const char *xml, gsize length, const char *source, ApmHostdev **hostdev,
+                                    GError **error);

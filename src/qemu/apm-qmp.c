@@ -20,8 +20,8 @@ struct ApmQmp {
     char *path;
     int fd;
     GString *in;         /* bytes received and not yet taken as lines */
-    GHashTable *replies; /* id -> ApmJsonNode (the whole reply object) */
-    GQueue events;       /* ApmJsonNode (the whole event object) */
+    GHashTable *replies; /* id -> JsonNode (the whole reply object) */
+    GQueue events;       /* JsonNode (the whole event object) */
     gboolean greeted;
     gboolean closed;
     char *closed_why;
@@ -38,45 +38,42 @@ set_closed(ApmQmp *qmp, const char *why)
 }
 
 static void
-on_message(ApmQmp *qmp, ApmJsonNode *node)
+on_message(ApmQmp *qmp, JsonNode *node)
 {
-    ApmJsonObject *o = apm_json_node_get_object(node);
+    JsonObject *o = json_node_get_object(node);
+    gint64 number;
 
-    if (apm_json_object_has_member(o, "QMP")) {
-        ApmJsonObject *q = apm_json_object_get_object_member(o, "QMP");
-        ApmJsonObject *v = q && apm_json_object_has_member(q, "version") ? apm_json_object_get_object_member(q, "version")
-                                                                   : NULL;
-        ApmJsonObject *qemu = v && apm_json_object_has_member(v, "qemu") ? apm_json_object_get_object_member(v, "qemu") : NULL;
+    if (json_object_has_member(o, "QMP")) {
+        JsonObject *v = apm_json_member_object(apm_json_member_object(o, "QMP"), "version");
+        JsonObject *qemu = apm_json_member_object(v, "qemu");
+        gint64 major = 0, minor = 0, micro = 0;
 
         qmp->greeted = TRUE;
-        if (qemu)
-            qmp->version = g_strdup_printf("%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT,
-                                           apm_json_object_get_int_member(qemu, "major"),
-                                           apm_json_object_get_int_member(qemu, "minor"),
-                                           apm_json_object_get_int_member(qemu, "micro"));
-        apm_json_node_unref(node);
-    } else if (apm_json_object_has_member(o, "event")) {
+        if (qemu && apm_json_member_int(qemu, "major", &major) && apm_json_member_int(qemu, "minor", &minor) &&
+            apm_json_member_int(qemu, "micro", &micro))
+            qmp->version = g_strdup_printf("%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT, major,
+                                           minor, micro);
+        json_node_unref(node);
+    } else if (json_object_has_member(o, "event")) {
         g_queue_push_tail(&qmp->events, node);
-    } else if (apm_json_object_has_member(o, "id") &&
-               APM_JSON_NODE_HOLDS_VALUE(apm_json_object_get_member(o, "id"))) {
-        g_autofree char *id = g_strdup_printf("%" G_GINT64_FORMAT, apm_json_object_get_int_member(o, "id"));
+    } else if (apm_json_member_int(o, "id", &number)) {
+        g_autofree char *id = g_strdup_printf("%" G_GINT64_FORMAT, number);
 
         g_hash_table_replace(qmp->replies, g_steal_pointer(&id), node);
     } else {
-        apm_json_node_unref(node); /* a reply to nobody: QEMU's parse errors carry no id */
+        json_node_unref(node); /* a reply to nobody: QEMU's parse errors carry no id */
     }
 }
 
 static void
 on_line(ApmQmp *qmp, const char *line)
 {
-    g_autoptr(ApmJsonParser) parser = NULL;
+    g_autoptr(JsonNode) node = NULL;
 
     if (!*line)
         return;
-    parser = apm_json_parser_new();
-    if (apm_json_parser_load_from_data(parser, line, -1, NULL) && APM_JSON_NODE_HOLDS_OBJECT(apm_json_parser_get_root(parser))) {
-        on_message(qmp, apm_json_parser_steal_root(parser));
+    if ((node = apm_json_parse(line, -1, NULL)) && JSON_NODE_HOLDS_OBJECT(node)) {
+        on_message(qmp, g_steal_pointer(&node));
     } else if (!qmp->greeted) {
         set_closed(qmp, _("it does not speak QMP"));
     }
@@ -199,32 +196,28 @@ apm_qmp_version(const ApmQmp *qmp)
     return qmp->version ? qmp->version : "";
 }
 
-ApmJsonNode *
-apm_qmp_execute(ApmQmp *qmp, const char *command, ApmJsonNode *arguments, guint timeout_ms, GError **error)
+JsonNode *
+apm_qmp_execute(ApmQmp *qmp, const char *command, JsonNode *arguments, guint timeout_ms, GError **error)
 {
-    g_autoptr(ApmJsonBuilder) b = apm_json_builder_new();
-    g_autoptr(ApmJsonGenerator) gen = apm_json_generator_new();
-    g_autoptr(ApmJsonNode) request = NULL;
+    g_autoptr(JsonBuilder) b = json_builder_new();
     g_autofree char *text = NULL;
     g_autofree char *id = NULL;
     g_autofree char *what = g_strdup_printf(_("reply to %s"), command);
     guint64 n = ++qmp->next_id;
-    ApmJsonNode *reply;
-    ApmJsonObject *o;
+    JsonNode *reply;
+    JsonObject *o;
 
-    apm_json_builder_begin_object(b);
-    apm_json_builder_set_member_name(b, "execute");
-    apm_json_builder_add_string_value(b, command);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "execute");
+    json_builder_add_string_value(b, command);
     if (arguments) {
-        apm_json_builder_set_member_name(b, "arguments");
-        apm_json_builder_add_value(b, apm_json_node_copy(arguments));
+        json_builder_set_member_name(b, "arguments");
+        json_builder_add_value(b, json_node_ref(arguments));
     }
-    apm_json_builder_set_member_name(b, "id");
-    apm_json_builder_add_int_value(b, (gint64) n);
-    apm_json_builder_end_object(b);
-    request = apm_json_builder_get_root(b);
-    apm_json_generator_set_root(gen, request);
-    text = apm_json_generator_to_data(gen, NULL);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_int_value(b, (gint64) n);
+    json_builder_end_object(b);
+    text = apm_json_builder_write(b, FALSE);
     id = g_strdup_printf("%" G_GUINT64_FORMAT, n);
     if (!send_line(qmp, text, timeout_ms, error) || !wait_for(qmp, has_reply, id, timeout_ms, what, error))
         return NULL;
@@ -234,29 +227,31 @@ apm_qmp_execute(ApmQmp *qmp, const char *command, ApmJsonNode *arguments, guint 
         g_hash_table_steal_extended(qmp->replies, id, &key, (gpointer *) &reply);
         g_free(key);
     }
-    o = apm_json_node_get_object(reply);
-    if (apm_json_object_has_member(o, "error")) {
-        ApmJsonObject *e = apm_json_object_get_object_member(o, "error");
-        const char *klass = e ? apm_json_object_get_string_member_with_default(e, "class", "") : "";
-        const char *desc = e ? apm_json_object_get_string_member_with_default(e, "desc", "") : "";
+    o = json_node_get_object(reply);
+    if (json_object_has_member(o, "error")) {
+        JsonObject *e = apm_json_member_object(o, "error");
+        const char *klass = apm_json_member_string(e, "class");
+        const char *desc = apm_json_member_string(e, "desc");
 
+        klass = klass ? klass : "";
+        desc = desc ? desc : "";
         g_set_error(error, APM_ERROR, g_str_equal(klass, "DeviceNotFound") ? APM_ERROR_NOT_FOUND : APM_ERROR_PEER,
                     _("QEMU refused %s: %s (%s)"), command, desc, klass);
-        apm_json_node_unref(reply);
+        json_node_unref(reply);
         return NULL;
     }
     {
-        ApmJsonNode *ret = apm_json_object_get_member(o, "return");
-        ApmJsonNode *out = ret ? apm_json_node_copy(ret) : apm_json_node_new(APM_JSON_NODE_NULL);
+        JsonNode *ret = json_object_get_member(o, "return");
+        JsonNode *out = ret ? json_node_ref(ret) : json_node_new(JSON_NODE_NULL);
 
-        apm_json_node_unref(reply);
+        json_node_unref(reply);
         return out;
     }
 }
 
 typedef struct {
     const char *event, *key, *value;
-    ApmJsonNode *found;
+    JsonNode *found;
 } EventWait;
 
 static gboolean
@@ -267,22 +262,22 @@ take_event(ApmQmp *qmp, gpointer data)
     if (w->found)
         return TRUE;
     for (GList *l = qmp->events.head; l; l = l->next) {
-        ApmJsonObject *o = apm_json_node_get_object(l->data);
-        ApmJsonObject *d = apm_json_object_has_member(o, "data") ? apm_json_object_get_object_member(o, "data") : NULL;
+        JsonObject *o = json_node_get_object(l->data);
+        JsonObject *d = apm_json_member_object(o, "data");
 
-        if (g_strcmp0(apm_json_object_get_string_member_with_default(o, "event", ""), w->event) != 0)
+        if (g_strcmp0(apm_json_member_string(o, "event"), w->event) != 0)
             continue;
-        if (w->key && (!d || g_strcmp0(apm_json_object_get_string_member_with_default(d, w->key, ""), w->value) != 0))
+        if (w->key && g_strcmp0(apm_json_member_string(d, w->key), w->value) != 0)
             continue;
-        w->found = d ? apm_json_node_copy(apm_json_object_get_member(o, "data")) : apm_json_node_new(APM_JSON_NODE_NULL);
-        apm_json_node_unref(l->data);
+        w->found = d ? json_node_ref(json_object_get_member(o, "data")) : json_node_new(JSON_NODE_NULL);
+        json_node_unref(l->data);
         g_queue_delete_link(&qmp->events, l);
         return TRUE;
     }
     return FALSE;
 }
 
-ApmJsonNode *
+JsonNode *
 apm_qmp_wait_event(ApmQmp *qmp, const char *event, const char *key, const char *value, guint timeout_ms,
                    GError **error)
 {
@@ -338,12 +333,12 @@ ApmQmp *
 apm_qmp_connect(const char *socket_path, guint timeout_ms, GError **error)
 {
     g_autoptr(ApmQmp) qmp = g_new0(ApmQmp, 1);
-    g_autoptr(ApmJsonNode) caps = NULL;
+    g_autoptr(JsonNode) caps = NULL;
 
     qmp->fd = -1;
     qmp->path = g_strdup(socket_path);
     qmp->in = g_string_new(NULL);
-    qmp->replies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) apm_json_node_unref);
+    qmp->replies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) json_node_unref);
     g_queue_init(&qmp->events);
     if ((qmp->fd = connect_unix(socket_path, timeout_ms, error)) < 0)
         return NULL;
@@ -365,7 +360,7 @@ apm_qmp_free(ApmQmp *qmp)
     if (qmp->in)
         g_string_free(qmp->in, TRUE);
     g_clear_pointer(&qmp->replies, g_hash_table_unref);
-    g_queue_clear_full(&qmp->events, (GDestroyNotify) apm_json_node_unref);
+    g_queue_clear_full(&qmp->events, (GDestroyNotify) json_node_unref);
     g_free(qmp->path);
     g_free(qmp->closed_why);
     g_free(qmp->version);

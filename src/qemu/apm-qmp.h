@@ -4,7 +4,7 @@
 #pragma once
 
 #include <glib.h>
-#include "apm-json.h"
+#include "apm-jsonio.h"
 
 typedef struct ApmQmp ApmQmp;
 
@@ -21,9 +21,9 @@ const char *apm_qmp_version(const ApmQmp *qmp);
 /* Runs a command (arguments: a JSON object or NULL, not taken) and returns its "return" value. A QMP error
  * becomes APM_ERROR_PEER "QEMU refused COMMAND: description (class)"; DeviceNotFound becomes APM_ERROR_NOT_FOUND.
  * Events that arrive meanwhile are kept for apm_qmp_wait_event. */
-ApmJsonNode *apm_qmp_execute(ApmQmp *qmp, const char *command, ApmJsonNode *arguments, guint timeout_ms, GError **error);
+JsonNode *apm_qmp_execute(ApmQmp *qmp, const char *command, JsonNode *arguments, guint timeout_ms, GError **error);
 
 /* Waits for an event by name whose data member key equals value (key NULL: any); an event that came earlier
  * and was not yet taken counts. Returns its data (owned). APM_ERROR_TIMEOUT when none comes in time. */
-ApmJsonNode *apm_qmp_wait_event(ApmQmp *qmp, const char *event, const char *key, const char *value, guint timeout_ms,
+JsonNode *apm_qmp_wait_event(ApmQmp *qmp, const char *event, const char *key, const char *value, guint timeout_ms,
                              GError **error);

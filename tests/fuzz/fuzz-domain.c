@@ -14,14 +14,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    g_autoptr(ApmDomainInfo) info = apm_domain_info_parse((const char *) data, size, NULL);
-    g_autoptr(ApmHostdev) h = apm_hostdev_parse((const char *) data, size, NULL);
+    g_autoptr(ApmDomainInfo) info = apm_domain_info_parse((const char *) data, size, NULL, NULL);
+    g_autoptr(ApmHostdev) h = apm_hostdev_parse((const char *) data, size, NULL, FALSE, NULL);
 
     if (info)
         g_assert(info->name && info->hostdevs->len <= 1);
     if (h) {
         g_autofree char *text = apm_hostdev_format(h, 0);
-        g_autoptr(ApmHostdev) again = apm_hostdev_parse(text, strlen(text), NULL);
+        g_autoptr(ApmHostdev) again = apm_hostdev_parse(text, strlen(text), NULL, FALSE, NULL);
         g_autofree char *text2 = NULL;
 
         g_assert(again != NULL);
