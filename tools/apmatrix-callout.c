@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "apm-error.h"
@@ -38,30 +39,71 @@ fail(const char *format, ...)
     return 1;
 }
 
+/* -t TYPE and the others: each exactly once, as mdevctl passes them */
 static gboolean
-parse_args(int argc, char **argv, Args *a)
+take_option(const char *name, const char *value, gpointer data, GError **error)
 {
+    Args *a = data;
+    static const char *const longs[] = { "--type", "--event", "--action", "--state", "--uuid", "--parent" };
+    static const char shorts[] = { 't', 'e', 'a', 's', 'u', 'p' };
     const char **slots[] = { &a->type, &a->event, &a->action, &a->state, &a->uuid, &a->parent };
-    const char flags[] = { 't', 'e', 'a', 's', 'u', 'p' };
+
+    for (guint k = 0; k < G_N_ELEMENTS(slots); k++) {
+        if (!g_str_equal(name, longs[k]) && !(name[0] == '-' && name[1] == shorts[k] && !name[2]))
+            continue;
+        if (*slots[k]) {
+            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("%s is given twice"), name);
+            return FALSE;
+        }
+        *slots[k] = g_strdup(value); /* GLib's string is gone after the call; kept to the end of the run */
+        return TRUE;
+    }
+    return FALSE;
+}
+
+/* The options, declared once: the parser and --help come from GLib's option parser */
+static gboolean
+parse_args(int argc, char **argv, Args *a, gboolean *version, GError **error)
+{
+    const GOptionEntry entries[] = {
+        { "type", 't', 0, G_OPTION_ARG_CALLBACK, (gpointer) take_option, N_("the mdev type"), N_("TYPE") },
+        { "event", 'e', 0, G_OPTION_ARG_CALLBACK, (gpointer) take_option,
+          N_("pre, post, get, live or notify"), N_("EVENT") },
+        { "action", 'a', 0, G_OPTION_ARG_CALLBACK, (gpointer) take_option,
+          N_("define, undefine, start, stop, modify, attributes or capabilities"), N_("ACTION") },
+        { "state", 's', 0, G_OPTION_ARG_CALLBACK, (gpointer) take_option, N_("none, success or failure"),
+          N_("STATE") },
+        { "uuid", 'u', 0, G_OPTION_ARG_CALLBACK, (gpointer) take_option, N_("the mdev"), N_("UUID") },
+        { "parent", 'p', 0, G_OPTION_ARG_CALLBACK, (gpointer) take_option, N_("the parent device (matrix)"),
+          N_("PARENT") },
+        { "version", 0, 0, G_OPTION_ARG_NONE, version, N_("print the version"), NULL },
+        { NULL },
+    };
+    g_autoptr(GOptionContext) context = g_option_context_new(NULL);
+    GOptionGroup *group = g_option_group_new("apmatrix-callout", "", "", a, NULL);
+    const char *const *slots[] = { &a->type, &a->event, &a->action, &a->state, &a->uuid, &a->parent };
 
     memset(a, 0, sizeof(*a));
-    for (int i = 1; i < argc; i++) {
-        gboolean known = FALSE;
-
-        for (guint k = 0; k < G_N_ELEMENTS(flags); k++) {
-            if (argv[i][0] == '-' && argv[i][1] == flags[k] && !argv[i][2]) {
-                if (*slots[k] || i + 1 >= argc)
-                    return FALSE;
-                *slots[k] = argv[++i];
-                known = TRUE;
-            }
-        }
-        if (!known)
-            return FALSE;
+    g_option_group_add_entries(group, entries);
+    g_option_group_set_translation_domain(group, GETTEXT_PACKAGE);
+    g_option_context_set_main_group(context, group);
+    g_option_context_set_summary(context, _("The mdevctl callout for vfio_ap-passthrough mdevs: mdevctl passes each "
+                                            "option exactly once and the device's JSON on standard input. See "
+                                            "apmatrix-callout(8)."));
+    if (!g_option_context_parse(context, &argc, &argv, error))
+        return FALSE;
+    if (*version)
+        return TRUE;
+    if (argc > 1) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("'%s' is not an option"), argv[1]);
+        return FALSE;
     }
     for (guint k = 0; k < G_N_ELEMENTS(slots); k++)
-        if (!*slots[k])
+        if (!*slots[k]) {
+            g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                                _("-t, -e, -a, -s, -u and -p are each needed once, as mdevctl passes them"));
             return FALSE;
+        }
     return TRUE;
 }
 
@@ -286,14 +328,19 @@ int
 main(int argc, char **argv)
 {
     g_autofree char *root = NULL;
+    g_autoptr(GError) error = NULL;
+    gboolean version = FALSE;
     ApmUuid uuid;
-    Args a;
+    static Args a; /* what it holds lives to the end of the run */
 
     apm_i18n_init();
-    if (!parse_args(argc, argv, &a)) {
-        g_printerr("%s", _("Usage: apmatrix-callout -t TYPE -e EVENT -a ACTION -s STATE -u UUID -p PARENT\n"
-                           "(each exactly once, as mdevctl invokes callouts)\n"));
+    if (!parse_args(argc, argv, &a, &version, &error)) {
+        g_printerr(_("apmatrix-callout: %s\nTry 'apmatrix-callout --help'.\n"), error->message);
         return 1;
+    }
+    if (version) {
+        printf("apmatrix-callout %s\n", PACKAGE_VERSION);
+        return 0;
     }
     if (!g_str_equal(a.type, AP_TYPE))
         return EXIT_NOT_MY_TYPE; /* mdevctl asks the next callout */

@@ -63,13 +63,35 @@ read_stdin(gsize *length, GError **error)
     return g_string_free(g_steal_pointer(&text), FALSE);
 }
 
-static void
-usage(void)
+/* The options a person gives (libvirt gives none): declared once, parsed and explained by GLib's option parser.
+ * libvirt always calls a hook with its four arguments, which are never read as options (a guest's name may
+ * begin with '-'). */
+static int
+parse_options(int argc, char **argv)
 {
-    printf("%s\n\n", _("Usage: apmatrix-hook GUEST OPERATION SUB-OPERATION EXTRA < DOMAIN-XML"));
-    printf("%s\n", _("libvirt's QEMU hook for vfio-ap hostdevs: on 'prepare begin' the guest's mdev is started from "
-                     "its definition when needed and checked; on 'release end' an mdev started that way is stopped. "
-                     "Other operations pass. The host's root is $APMATRIX_ROOT (default /). See apmatrix-hook(8)."));
+    gboolean version = FALSE;
+    const GOptionEntry entries[] = {
+        { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("print the version"), NULL },
+        { NULL },
+    };
+    g_autoptr(GOptionContext) context = g_option_context_new(_("GUEST OPERATION SUB-OPERATION EXTRA < DOMAIN-XML"));
+    g_autoptr(GError) error = NULL;
+
+    g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
+    g_option_context_set_summary(context, _("libvirt's QEMU hook for vfio-ap hostdevs: on 'prepare begin' the guest's "
+                                            "mdev is started from its definition when needed and checked; on 'release "
+                                            "end' an mdev started that way is stopped. Other operations pass. The "
+                                            "host's root is $APMATRIX_ROOT (default /). See apmatrix-hook(8)."));
+    if (!g_option_context_parse(context, &argc, &argv, &error)) {
+        g_printerr(_("apmatrix-hook: %s\nTry 'apmatrix-hook --help'.\n"), error->message);
+        return 2;
+    }
+    if (version) {
+        printf("apmatrix-hook %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    g_printerr("%s\n", _("apmatrix-hook: libvirt calls it with four arguments: GUEST OPERATION SUB-OPERATION EXTRA"));
+    return 2;
 }
 
 int
@@ -86,18 +108,8 @@ main(int argc, char **argv)
     gsize length = 0;
 
     apm_i18n_init();
-    if (argc == 2 && (g_str_equal(argv[1], "--help") || g_str_equal(argv[1], "-h"))) {
-        usage();
-        return 0;
-    }
-    if (argc == 2 && g_str_equal(argv[1], "--version")) {
-        printf("apmatrix-hook %s\n", PACKAGE_VERSION);
-        return 0;
-    }
-    if (argc < 4) {
-        usage();
-        return 2;
-    }
+    if (argc != 5)
+        return parse_options(argc, argv);
     guest = argv[1];
     op = argv[2];
     sub = argv[3];

@@ -50,25 +50,6 @@ read_host_with_guests(const Globals *g, gboolean required, int *code)
     return g_steal_pointer(&host);
 }
 
-/* an option's value: "--opt VALUE" or "--opt=VALUE"; NULL when argv[*i] is not opt */
-static const char *
-option_value(int argc, char **argv, int *i, const char *opt, gboolean *missing)
-{
-    gsize len = strlen(opt);
-
-    *missing = FALSE;
-    if (g_str_equal(argv[*i], opt)) {
-        if (*i + 1 >= argc) {
-            *missing = TRUE;
-            return NULL;
-        }
-        return argv[++*i];
-    }
-    if (g_str_has_prefix(argv[*i], opt) && argv[*i][len] == '=')
-        return argv[*i] + len + 1;
-    return NULL;
-}
-
 /* ---- matrix ------------------------------------------------------------------------------------------- */
 
 static guint
@@ -85,9 +66,10 @@ terminal_width(void)
 }
 
 int
-cmd_matrix(Globals *g, int argc, char **argv)
+cmd_matrix(Globals *g, const ApmArgs *args)
 {
-    const char *format = g->json ? "json" : "text", *guest = NULL, *mdev = NULL, *colour = "auto";
+    const char *format = apm_args_string(args, "format"), *guest = apm_args_string(args, "guest");
+    const char *mdev = apm_args_string(args, "mdev"), *colour = apm_args_string(args, "color");
     ApmMapScope scope = { 0 };
     ApmUuid uuid;
     g_autoptr(ApmHost) host = NULL;
@@ -96,32 +78,9 @@ cmd_matrix(Globals *g, int argc, char **argv)
     g_autofree char *title = NULL;
     int code = EXIT_OK;
 
-    for (int i = 0; i < argc; i++) {
-        const char *v;
-        gboolean missing;
-
-        if ((v = option_value(argc, argv, &i, "--format", &missing)))
-            format = v;
-        else if ((v = option_value(argc, argv, &i, "--guest", &missing)))
-            guest = v;
-        else if ((v = option_value(argc, argv, &i, "--mdev", &missing)))
-            mdev = v;
-        else if ((v = option_value(argc, argv, &i, "--color", &missing)) ||
-                 (!missing && (v = option_value(argc, argv, &i, "--colour", &missing))))
-            colour = v;
-        else if (missing)
-            return usage_error(_("%s needs a value"), argv[i]);
-        else if (g_str_equal(argv[i], "--all"))
-            scope.all = TRUE;
-        else
-            return usage_error(_("%s does not take '%s'"), "matrix", argv[i]);
-    }
-    if (!g_str_equal(format, "text") && !g_str_equal(format, "json") && !g_str_equal(format, "svg"))
-        return usage_error(_("--format takes text, json or svg, not '%s'"), format);
-    if (!g_str_equal(colour, "auto") && !g_str_equal(colour, "always") && !g_str_equal(colour, "never"))
-        return usage_error(_("--color takes auto, always or never, not '%s'"), colour);
-    if (guest && mdev)
-        return usage_error("%s", _("--guest and --mdev cannot go together"));
+    format = format ? format : g->json ? "json" : "text";
+    colour = colour ? colour : "auto";
+    scope.all = apm_args_bool(args, "all");
     if (mdev) {
         if (!apm_uuid_parse(mdev, &uuid) && !apm_devices_mdev_uuid(mdev, &uuid)) {
             g_set_error(&error, APM_ERROR, APM_ERROR_INVALID, _("'%s' is neither a UUID nor an mdev node device name"),
@@ -396,31 +355,14 @@ change_masks(Globals *g, const char *apmask, const char *aqmask, gboolean persis
 }
 
 int
-cmd_mask(Globals *g, int argc, char **argv)
+cmd_mask(Globals *g, const ApmArgs *args)
 {
-    const char *apmask = NULL, *aqmask = NULL;
-    gboolean persistent = FALSE, dry_run = FALSE;
+    const char *apmask = apm_args_string(args, "apmask"), *aqmask = apm_args_string(args, "aqmask");
+    gboolean persistent = apm_args_bool(args, "persistent"), dry_run = apm_args_bool(args, "dry-run");
     g_autoptr(GError) error = NULL;
     ApmLockfile *lock = NULL;
     int code = EXIT_OK;
 
-    for (int i = 0; i < argc; i++) {
-        const char *v;
-        gboolean missing;
-
-        if ((v = option_value(argc, argv, &i, "--apmask", &missing)))
-            apmask = v;
-        else if (!missing && (v = option_value(argc, argv, &i, "--aqmask", &missing)))
-            aqmask = v;
-        else if (missing)
-            return usage_error(_("%s needs a value"), argv[i]);
-        else if (g_str_equal(argv[i], "--persistent"))
-            persistent = TRUE;
-        else if (g_str_equal(argv[i], "--dry-run"))
-            dry_run = TRUE;
-        else
-            return usage_error(_("%s does not take '%s'"), "mask", argv[i]);
-    }
     if (!apmask && !aqmask) {
         g_autoptr(ApmHost) host = NULL;
 
@@ -441,15 +383,14 @@ cmd_mask(Globals *g, int argc, char **argv)
 /* ---- check -------------------------------------------------------------------------------------------- */
 
 int
-cmd_check(Globals *g, int argc, char **argv)
+cmd_check(Globals *g, const ApmArgs *args)
 {
     g_autoptr(ApmHost) host = NULL;
     g_autoptr(GPtrArray) findings = NULL;
     guint errors = 0, warnings = 0;
     int code = EXIT_OK;
 
-    for (int i = 0; i < argc; i++)
-        return usage_error(_("%s does not take '%s'"), "check", argv[i]);
+    (void) args;
     host = read_host_with_guests(g, FALSE, &code);
     if (!host)
         return code;

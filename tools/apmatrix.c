@@ -19,12 +19,7 @@
 #include "apm-nodedev.h"
 #include "apm-sysfs.h"
 #include "apmatrix.h"
-
-typedef struct {
-    const char *name;
-    int (*run)(Globals *g, int argc, char **argv);
-    const char *usage;
-} Command;
+#include "apmatrix-cmd.h"
 
 int G_GNUC_PRINTF(1, 2)
 usage_error(const char *format, ...)
@@ -152,12 +147,6 @@ read_host(const Globals *g, int *code)
     return read_host_detail(g, APM_HOST_READ_FULL, code);
 }
 
-gboolean
-is_option(const char *arg)
-{
-    return arg[0] == '-' && arg[1] == '-';
-}
-
 /* Reads FILE ("-" for stdin) up to one byte past the node-device limit: a bigger input is refused unread. */
 static char *
 read_input(const char *path, gsize *length, GError **error)
@@ -224,31 +213,21 @@ add_caps(const char *value, ApmCapFlags *caps)
 }
 
 static int
-cmd_list(Globals *g, int argc, char **argv)
+cmd_list(Globals *g, const ApmArgs *args)
 {
     ApmCapFlags caps = 0;
-    ApmListState state = APM_LIST_ACTIVE;
+    ApmListState state = apm_args_bool(args, "all")        ? APM_LIST_ALL
+                         : apm_args_bool(args, "inactive") ? APM_LIST_INACTIVE
+                                                           : APM_LIST_ACTIVE;
+    const GPtrArray *cap_values = apm_args_strings(args, "cap");
     g_autoptr(ApmHost) host = NULL;
     g_autoptr(GPtrArray) devices = NULL;
     g_autoptr(GError) error = NULL;
     int code = EXIT_OK;
 
-    for (int i = 0; i < argc; i++) {
-        if (g_str_equal(argv[i], "--cap") || g_str_has_prefix(argv[i], "--cap=")) {
-            const char *value = argv[i][5] == '=' ? argv[i] + 6 : (i + 1 < argc ? argv[++i] : NULL);
-
-            if (!value)
-                return usage_error(_("%s needs a value"), "--cap");
-            if ((code = add_caps(value, &caps)) != EXIT_OK)
-                return code;
-        } else if (g_str_equal(argv[i], "--all")) {
-            state = APM_LIST_ALL;
-        } else if (g_str_equal(argv[i], "--inactive")) {
-            state = APM_LIST_INACTIVE;
-        } else {
-            return usage_error(_("%s does not take '%s'"), "nodedev-list", argv[i]);
-        }
-    }
+    for (guint i = 0; i < cap_values->len; i++)
+        if ((code = add_caps(g_ptr_array_index(cap_values, i), &caps)) != EXIT_OK)
+            return code;
     /* a list names devices: which exist is all it needs to read, and only of the kinds it lists */
     host = apm_devices_read_host(g->root, APM_HOST_READ_NAMES, caps, NULL, &error);
     if (!host)
@@ -289,46 +268,21 @@ cmd_list(Globals *g, int argc, char **argv)
 
 /* ---- nodedev-dumpxml, nodedev-info --------------------------------------------------------------------- */
 
-static int
-lookup_args(const char *command, int argc, char **argv, const char **name, gboolean *inactive)
-{
-    *name = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (inactive && g_str_equal(argv[i], "--inactive"))
-            *inactive = TRUE;
-        else if (g_str_equal(argv[i], "--device") && i + 1 < argc && !*name)
-            *name = argv[++i];
-        else if (!is_option(argv[i]) && !*name)
-            *name = argv[i];
-        else
-            return usage_error(_("%s does not take '%s'"), command, argv[i]);
-    }
-    if (!*name)
-        return usage_error(_("%s needs a device name"), command);
-    return EXIT_OK;
-}
-
 /* nodedev-dumpxml --all [--cap CAP,...]: every active device's XML, one after the other (what a loop of
  * virsh nodedev-dumpxml over virsh nodedev-list prints, in one process) */
 static int
-dump_all(Globals *g, int argc, char **argv)
+dump_all(Globals *g, const ApmArgs *args)
 {
     ApmCapFlags caps = 0;
+    const GPtrArray *cap_values = apm_args_strings(args, "cap");
     g_autoptr(ApmHost) host = NULL;
     g_autoptr(GPtrArray) devices = NULL;
     g_autoptr(GString) out = g_string_new(NULL);
     int code = EXIT_OK;
 
-    for (int i = 0; i < argc; i++) {
-        if (g_str_equal(argv[i], "--all"))
-            continue;
-        if (g_str_equal(argv[i], "--cap") && i + 1 < argc) {
-            if ((code = add_caps(argv[++i], &caps)) != EXIT_OK)
-                return code;
-        } else {
-            return usage_error(_("%s does not take '%s'"), "nodedev-dumpxml --all", argv[i]);
-        }
-    }
+    for (guint i = 0; i < cap_values->len; i++)
+        if ((code = add_caps(g_ptr_array_index(cap_values, i), &caps)) != EXIT_OK)
+            return code;
     {
         /* the XML of the kinds asked for, and only what it shows; a progress line on a large host */
         g_autoptr(ApmProgress) progress = apm_progress_new(_("Reading the AP host"));
@@ -349,22 +303,22 @@ dump_all(Globals *g, int argc, char **argv)
 }
 
 static int
-cmd_dumpxml(Globals *g, int argc, char **argv)
+cmd_dumpxml(Globals *g, const ApmArgs *args)
 {
-    const char *name;
-    gboolean inactive = FALSE;
+    const char *name = apm_args_string(args, "device");
+    gboolean inactive = apm_args_bool(args, "inactive");
     g_autoptr(ApmHost) host = NULL;
     g_autoptr(ApmNodeDevDef) def = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *xml = NULL;
     int code;
 
-    for (int i = 0; i < argc; i++)
-        if (g_str_equal(argv[i], "--all"))
-            return dump_all(g, argc, argv);
-    code = lookup_args("nodedev-dumpxml", argc, argv, &name, &inactive);
-    if (code != EXIT_OK)
-        return code;
+    if (apm_args_bool(args, "all"))
+        return dump_all(g, args);
+    if (!name)
+        return usage_error("%s", _("nodedev-dumpxml needs a device name, or --all"));
+    if (apm_args_strings(args, "cap")->len)
+        return usage_error("%s", _("--cap goes with --all"));
     host = read_host_detail(g, APM_HOST_READ_DRIVERS, &code);
     if (!host)
         return code;
@@ -389,19 +343,17 @@ cmd_dumpxml(Globals *g, int argc, char **argv)
 }
 
 static int
-cmd_info(Globals *g, int argc, char **argv)
+cmd_info(Globals *g, const ApmArgs *args)
 {
-    const char *name;
+    const char *name = apm_args_string(args, "device");
     g_autoptr(ApmHost) host = NULL;
     g_autoptr(ApmNodeDevDef) def = NULL;
     g_autoptr(GError) error = NULL;
     const ApmMdevInfo *m = NULL;
     const ApmStoredDef *d = NULL;
     g_autofree char *matrix = NULL, *guest_matrix = NULL;
-    int code = lookup_args("nodedev-info", argc, argv, &name, NULL);
+    int code;
 
-    if (code != EXIT_OK)
-        return code;
     host = read_host_detail(g, APM_HOST_READ_DRIVERS, &code);
     if (!host)
         return code;
@@ -519,30 +471,29 @@ done_sentence(const char *command, const char *name, const char *file)
     return g_strdup_printf(_("Node device %s updated from %s"), name, file);
 }
 
-static int
-run_file_op(Globals *g, const char *command, int argc, char **argv, FileOp op)
+/* The node-device document of FILE ("-": standard input), named for messages */
+static char *
+read_document(const ApmArgs *args, ApmXmlInput *input, GError **error)
 {
-    const char *file = NULL;
+    const char *file = apm_args_string(args, "file");
+    char *xml = read_input(file, &input->length, error);
+
+    input->xml = xml;
+    input->source = g_str_equal(file, "-") ? _("standard input") : file;
+    input->validate = apm_args_bool(args, "validate");
+    return xml;
+}
+
+static int
+run_file_op(Globals *g, const char *command, const ApmArgs *args, FileOp op)
+{
+    const char *file = apm_args_string(args, "file");
     g_autoptr(ApmOutcome) outcome = apm_outcome_new();
     g_autoptr(GError) error = NULL;
     g_autofree char *xml = NULL, *sentence = NULL;
     ApmXmlInput input = { 0 };
 
-    for (int i = 0; i < argc; i++) {
-        if (g_str_equal(argv[i], "--file") && i + 1 < argc && !file)
-            file = argv[++i];
-        else if ((!is_option(argv[i]) || g_str_equal(argv[i], "-")) && !file)
-            file = argv[i];
-        else if (g_str_equal(argv[i], "--validate"))
-            input.validate = TRUE;
-        else
-            return usage_error(_("%s does not take '%s'"), command, argv[i]);
-    }
-    if (!file)
-        return usage_error(_("%s needs an XML file ('-' for standard input)"), command);
-    xml = read_input(file, &input.length, &error);
-    input.xml = xml;
-    input.source = g_str_equal(file, "-") ? _("standard input") : file;
+    xml = read_document(args, &input, &error);
     if (!xml || !op(g->root, &input, &g->exec, outcome, &error))
         return report_error(g, error, outcome);
     sentence = done_sentence(command, outcome->name, file);
@@ -550,31 +501,28 @@ run_file_op(Globals *g, const char *command, int argc, char **argv, FileOp op)
 }
 
 static int
-cmd_define(Globals *g, int argc, char **argv)
+cmd_define(Globals *g, const ApmArgs *args)
 {
-    return run_file_op(g, "nodedev-define", argc, argv, apm_nodedev_define);
+    return run_file_op(g, "nodedev-define", args, apm_nodedev_define);
 }
 
 static int
-cmd_create(Globals *g, int argc, char **argv)
+cmd_create(Globals *g, const ApmArgs *args)
 {
-    return run_file_op(g, "nodedev-create", argc, argv, apm_nodedev_create);
+    return run_file_op(g, "nodedev-create", args, apm_nodedev_create);
 }
 
 typedef gboolean (*NameOp)(const char *root, const char *name, const ApmExecOptions *options, ApmOutcome *outcome,
                            GError **error);
 
 static int
-run_name_op(Globals *g, const char *command, int argc, char **argv, NameOp op)
+run_name_op(Globals *g, const char *command, const ApmArgs *args, NameOp op)
 {
-    const char *name;
+    const char *name = apm_args_string(args, "device");
     g_autoptr(ApmOutcome) outcome = apm_outcome_new();
     g_autoptr(GError) error = NULL;
     g_autofree char *sentence = NULL;
-    int code = lookup_args(command, argc, argv, &name, NULL);
 
-    if (code != EXIT_OK)
-        return code;
     if (!op(g->root, name, &g->exec, outcome, &error))
         return report_error(g, error, outcome);
     sentence = done_sentence(command, outcome->name, NULL);
@@ -582,57 +530,29 @@ run_name_op(Globals *g, const char *command, int argc, char **argv, NameOp op)
 }
 
 static int
-cmd_start(Globals *g, int argc, char **argv)
+cmd_start(Globals *g, const ApmArgs *args)
 {
-    return run_name_op(g, "nodedev-start", argc, argv, apm_nodedev_start);
-}
-
-static int cmd_destroy(Globals *g, int argc, char **argv);
-
-static int
-cmd_undefine(Globals *g, int argc, char **argv)
-{
-    return run_name_op(g, "nodedev-undefine", argc, argv, apm_nodedev_undefine);
+    return run_name_op(g, "nodedev-start", args, apm_nodedev_start);
 }
 
 static int
-cmd_update(Globals *g, int argc, char **argv)
+cmd_undefine(Globals *g, const ApmArgs *args)
 {
-    const char *name = NULL, *file = NULL;
-    ApmUpdateFlags flags = APM_UPDATE_CURRENT;
-    gboolean current = FALSE;
+    return run_name_op(g, "nodedev-undefine", args, apm_nodedev_undefine);
+}
+
+static int
+cmd_update(Globals *g, const ApmArgs *args)
+{
+    const char *name = apm_args_string(args, "device"), *file = apm_args_string(args, "file");
+    ApmUpdateFlags flags = (apm_args_bool(args, "live") ? APM_UPDATE_LIVE : 0) |
+                           (apm_args_bool(args, "config") ? APM_UPDATE_CONFIG : 0);
     g_autoptr(ApmOutcome) outcome = apm_outcome_new();
     g_autoptr(GError) error = NULL;
     g_autofree char *xml = NULL, *sentence = NULL;
     ApmXmlInput input = { 0 };
 
-    for (int i = 0; i < argc; i++) {
-        if (g_str_equal(argv[i], "--validate"))
-            input.validate = TRUE;
-        else if (g_str_equal(argv[i], "--live"))
-            flags |= APM_UPDATE_LIVE;
-        else if (g_str_equal(argv[i], "--config"))
-            flags |= APM_UPDATE_CONFIG;
-        else if (g_str_equal(argv[i], "--current"))
-            current = TRUE;
-        else if (g_str_equal(argv[i], "--device") && i + 1 < argc && !name)
-            name = argv[++i];
-        else if (g_str_equal(argv[i], "--file") && i + 1 < argc && !file)
-            file = argv[++i];
-        else if ((!is_option(argv[i]) || g_str_equal(argv[i], "-")) && !name)
-            name = argv[i];
-        else if ((!is_option(argv[i]) || g_str_equal(argv[i], "-")) && !file)
-            file = argv[i];
-        else
-            return usage_error(_("%s does not take '%s'"), "nodedev-update", argv[i]);
-    }
-    if (current && flags != APM_UPDATE_CURRENT)
-        return usage_error("%s", _("--current cannot go with --live or --config"));
-    if (!name || !file)
-        return usage_error("%s", _("nodedev-update needs a device name and an XML file"));
-    xml = read_input(file, &input.length, &error);
-    input.xml = xml;
-    input.source = g_str_equal(file, "-") ? _("standard input") : file;
+    xml = read_document(args, &input, &error);
     if (!xml || !apm_nodedev_update(g->root, name, &input, flags, &g->exec, outcome, &error))
         return report_error(g, error, outcome);
     sentence = done_sentence("nodedev-update", outcome->name, file);
@@ -640,26 +560,14 @@ cmd_update(Globals *g, int argc, char **argv)
 }
 
 static int
-cmd_autostart(Globals *g, int argc, char **argv)
+cmd_autostart(Globals *g, const ApmArgs *args)
 {
-    const char *name = NULL;
-    gboolean disable = FALSE;
+    const char *name = apm_args_string(args, "device");
+    gboolean disable = apm_args_bool(args, "disable");
     g_autoptr(ApmOutcome) outcome = apm_outcome_new();
     g_autoptr(GError) error = NULL;
     g_autofree char *sentence = NULL;
 
-    for (int i = 0; i < argc; i++) {
-        if (g_str_equal(argv[i], "--disable"))
-            disable = TRUE;
-        else if (g_str_equal(argv[i], "--device") && i + 1 < argc && !name)
-            name = argv[++i];
-        else if (!is_option(argv[i]) && !name)
-            name = argv[i];
-        else
-            return usage_error(_("%s does not take '%s'"), "nodedev-autostart", argv[i]);
-    }
-    if (!name)
-        return usage_error(_("%s needs a device name"), "nodedev-autostart");
     if (!apm_nodedev_set_autostart(g->root, name, !disable, &g->exec, outcome, &error))
         return report_error(g, error, outcome);
     sentence = g_strdup_printf(disable ? _("Node device %s will no longer start at boot")
@@ -813,60 +721,33 @@ report_guest_error(const Globals *g, const GError *error, const ApmGuestReport *
     return report_error(g, error, outcome);
 }
 
-/* GUEST [FILE] [--live] [--config] [--current] */
-static int
-device_args(const char *command, int argc, char **argv, gboolean file_needed, const char **guest, const char **file,
-            ApmGuestFlags *flags)
+/* --live, --config, --persistent (both) as guest flags; none of them (or --current) is 0 */
+static ApmGuestFlags
+guest_flags(const ApmArgs *args)
 {
-    gboolean current = FALSE;
+    gboolean persistent = apm_args_bool(args, "persistent");
 
-    *guest = NULL;
-    *file = NULL;
-    *flags = 0;
-    for (int i = 0; i < argc; i++) {
-        if (g_str_equal(argv[i], "--live"))
-            *flags |= APM_GUEST_LIVE;
-        else if (g_str_equal(argv[i], "--config"))
-            *flags |= APM_GUEST_CONFIG;
-        else if (g_str_equal(argv[i], "--persistent"))
-            *flags |= APM_GUEST_CONFIG | APM_GUEST_LIVE;
-        else if (g_str_equal(argv[i], "--current"))
-            current = TRUE;
-        else if (g_str_equal(argv[i], "--domain") && i + 1 < argc && !*guest)
-            *guest = argv[++i];
-        else if (g_str_equal(argv[i], "--file") && i + 1 < argc && !*file)
-            *file = argv[++i];
-        else if (!is_option(argv[i]) && !*guest)
-            *guest = argv[i];
-        else if ((!is_option(argv[i]) || g_str_equal(argv[i], "-")) && !*file)
-            *file = argv[i];
-        else
-            return usage_error(_("%s does not take '%s'"), command, argv[i]);
-    }
-    if (current && *flags)
-        return usage_error("%s", _("--current cannot go with --live or --config"));
-    if (!*guest || (file_needed && !*file))
-        return usage_error(file_needed ? _("%s needs a guest name and a hostdev XML file")
-                                       : _("%s needs a guest name"),
-                           command);
-    return EXIT_OK;
+    return (apm_args_bool(args, "live") || persistent ? APM_GUEST_LIVE : 0) |
+           (apm_args_bool(args, "config") || persistent ? APM_GUEST_CONFIG : 0);
 }
 
 static ApmHostdev *
-read_hostdev(const char *file, GError **error)
+read_hostdev(const ApmArgs *args, GError **error)
 {
+    const char *file = apm_args_string(args, "file");
     gsize length = 0;
     g_autofree char *xml = read_input(file, &length, error);
 
-    return xml ? apm_hostdev_parse(xml, length, g_str_equal(file, "-") ? _("standard input") : file, FALSE, error)
+    return xml ? apm_hostdev_parse(xml, length, g_str_equal(file, "-") ? _("standard input") : file,
+                                   apm_args_bool(args, "validate"), error)
                : NULL;
 }
 
 static int
-cmd_attach(Globals *g, int argc, char **argv)
+cmd_attach(Globals *g, const ApmArgs *args)
 {
-    const char *guest, *file;
-    ApmGuestFlags flags;
+    const char *guest = apm_args_string(args, "domain");
+    ApmGuestFlags flags = guest_flags(args);
     g_autoptr(ApmHostdev) hostdev = NULL;
     g_autoptr(ApmGuests) guests = NULL;
     g_autoptr(ApmGuestReport) report = apm_guest_report_new();
@@ -874,11 +755,8 @@ cmd_attach(Globals *g, int argc, char **argv)
     g_autofree char *sentence = NULL;
     ApmHotplug hp;
     char uuid[APM_UUID_TEXT_LEN + 1];
-    int code = device_args("attach-device", argc, argv, TRUE, &guest, &file, &flags);
 
-    if (code != EXIT_OK)
-        return code;
-    hostdev = read_hostdev(file, &error);
+    hostdev = read_hostdev(args, &error);
     if (!hostdev || !(guests = open_guests(g, &error)))
         return report_guest_error(g, error, report);
     hotplug_init(g, &hp, guests);
@@ -890,10 +768,10 @@ cmd_attach(Globals *g, int argc, char **argv)
 }
 
 static int
-cmd_detach(Globals *g, int argc, char **argv)
+cmd_detach(Globals *g, const ApmArgs *args)
 {
-    const char *guest, *file;
-    ApmGuestFlags flags;
+    const char *guest = apm_args_string(args, "domain");
+    ApmGuestFlags flags = guest_flags(args);
     g_autoptr(ApmHostdev) hostdev = NULL;
     g_autoptr(ApmGuests) guests = NULL;
     g_autoptr(ApmGuestReport) report = apm_guest_report_new();
@@ -901,11 +779,8 @@ cmd_detach(Globals *g, int argc, char **argv)
     g_autofree char *sentence = NULL;
     ApmHotplug hp;
     char uuid[APM_UUID_TEXT_LEN + 1];
-    int code = device_args("detach-device", argc, argv, FALSE, &guest, &file, &flags);
 
-    if (code != EXIT_OK)
-        return code;
-    if (file && !(hostdev = read_hostdev(file, &error)))
+    if (apm_args_string(args, "file") && !(hostdev = read_hostdev(args, &error)))
         return report_guest_error(g, error, report);
     if (!(guests = open_guests(g, &error)))
         return report_guest_error(g, error, report);
@@ -918,12 +793,15 @@ cmd_detach(Globals *g, int argc, char **argv)
 }
 
 static int
-run_plug(Globals *g, const char *command, gboolean unplug, int argc, char **argv)
+run_plug(Globals *g, gboolean unplug, const ApmArgs *args)
 {
-    const char *guest = NULL;
+    const char *guest = apm_args_string(args, "guest");
+    static const char *const names[] = { "adapter", "domain", "control-domain" };
+    static const char *const what[] = { N_("adapter"), N_("domain"), N_("control domain") };
     ApmMatrix change;
-    ApmPlugFlags flags = 0;
-    gboolean current = FALSE;
+    ApmPlugFlags flags = (apm_args_bool(args, "take-from-host") ? APM_PLUG_TAKE_FROM_HOST : 0) |
+                         (apm_args_bool(args, "live") || apm_args_bool(args, "persistent") ? APM_PLUG_LIVE : 0) |
+                         (apm_args_bool(args, "config") || apm_args_bool(args, "persistent") ? APM_PLUG_CONFIG : 0);
     g_autoptr(ApmGuests) guests = NULL;
     g_autoptr(ApmGuestReport) report = apm_guest_report_new();
     g_autoptr(GError) error = NULL;
@@ -931,51 +809,18 @@ run_plug(Globals *g, const char *command, gboolean unplug, int argc, char **argv
     ApmHotplug hp;
 
     apm_matrix_clear(&change);
-    for (int i = 0; i < argc; i++) {
-        static const char *const names[] = { "--adapter", "--domain", "--control-domain" };
+    for (guint k = 0; k < G_N_ELEMENTS(names); k++) {
         ApmMask *masks[] = { &change.adapters, &change.domains, &change.control_domains };
-        static const char *const what[] = { N_("adapter"), N_("domain"), N_("control domain") };
-        gboolean matched = FALSE;
+        const GPtrArray *values = apm_args_strings(args, names[k]);
 
-        for (guint k = 0; k < G_N_ELEMENTS(names); k++) {
-            gsize len = strlen(names[k]);
-            const char *value = NULL;
+        for (guint i = 0; i < values->len; i++) {
             ApmMask ids;
 
-            if (g_str_equal(argv[i], names[k]))
-                value = i + 1 < argc ? argv[++i] : NULL;
-            else if (g_str_has_prefix(argv[i], names[k]) && argv[i][len] == '=')
-                value = argv[i] + len + 1;
-            else
-                continue;
-            matched = TRUE;
-            if (!value)
-                return usage_error(_("%s needs a value"), names[k]);
-            if (!apm_mask_parse_list(value, 255, _(what[k]), &ids, &error))
+            if (!apm_mask_parse_list(g_ptr_array_index(values, i), 255, _(what[k]), &ids, &error))
                 return report_guest_error(g, error, report);
             apm_mask_or(masks[k], masks[k], &ids);
         }
-        if (matched)
-            continue;
-        if (g_str_equal(argv[i], "--take-from-host") && !unplug)
-            flags |= APM_PLUG_TAKE_FROM_HOST;
-        else if (g_str_equal(argv[i], "--config"))
-            flags |= APM_PLUG_CONFIG;
-        else if (g_str_equal(argv[i], "--live"))
-            flags |= APM_PLUG_LIVE;
-        else if (g_str_equal(argv[i], "--persistent"))
-            flags |= APM_PLUG_LIVE | APM_PLUG_CONFIG;
-        else if (g_str_equal(argv[i], "--current"))
-            current = TRUE;
-        else if (!is_option(argv[i]) && !guest)
-            guest = argv[i];
-        else
-            return usage_error(_("%s does not take '%s'"), command, argv[i]);
     }
-    if (!guest)
-        return usage_error(_("%s needs a guest name"), command);
-    if (current && (flags & (APM_PLUG_LIVE | APM_PLUG_CONFIG)))
-        return usage_error("%s", _("--current cannot go with --live or --config"));
     if (!(guests = open_guests(g, &error)))
         return report_guest_error(g, error, report);
     hotplug_init(g, &hp, guests);
@@ -1004,32 +849,26 @@ run_plug(Globals *g, const char *command, gboolean unplug, int argc, char **argv
 }
 
 static int
-cmd_plug(Globals *g, int argc, char **argv)
+cmd_plug(Globals *g, const ApmArgs *args)
 {
-    return run_plug(g, "plug", FALSE, argc, argv);
+    return run_plug(g, FALSE, args);
 }
 
 static int
-cmd_unplug(Globals *g, int argc, char **argv)
+cmd_unplug(Globals *g, const ApmArgs *args)
 {
-    return run_plug(g, "unplug", TRUE, argc, argv);
+    return run_plug(g, TRUE, args);
 }
 
 static int
-cmd_guests(Globals *g, int argc, char **argv)
+cmd_guests(Globals *g, const ApmArgs *args)
 {
     g_autoptr(ApmGuests) guests = NULL;
     g_autoptr(GPtrArray) list = NULL;
     g_autoptr(GError) error = NULL;
     ApmHotplug hp;
-    gboolean names_only = FALSE;
+    gboolean names_only = apm_args_bool(args, "name");
 
-    for (int i = 0; i < argc; i++) {
-        if (g_str_equal(argv[i], "--name"))
-            names_only = TRUE;
-        else
-            return usage_error(_("%s does not take '%s'"), "list", argv[i]);
-    }
     if (!(guests = open_guests(g, &error)))
         return report_error(g, error, NULL);
     hotplug_init(g, &hp, guests);
@@ -1118,28 +957,16 @@ cmd_guests(Globals *g, int argc, char **argv)
 }
 
 static int
-cmd_destroy(Globals *g, int argc, char **argv)
+cmd_destroy(Globals *g, const ApmArgs *args)
 {
-    const char *name = NULL;
-    gboolean force = FALSE;
+    const char *name = apm_args_string(args, "device");
+    gboolean force = apm_args_bool(args, "force");
     g_autoptr(ApmGuests) guests = NULL;
     g_autoptr(ApmGuestReport) report = apm_guest_report_new();
     g_autoptr(GError) error = NULL;
     g_autofree char *sentence = NULL, *nodedev = NULL;
     ApmHotplug hp;
 
-    for (int i = 0; i < argc; i++) {
-        if (g_str_equal(argv[i], "--force"))
-            force = TRUE;
-        else if (g_str_equal(argv[i], "--device") && i + 1 < argc && !name)
-            name = argv[++i];
-        else if (!is_option(argv[i]) && !name)
-            name = argv[i];
-        else
-            return usage_error(_("%s does not take '%s'"), "nodedev-destroy", argv[i]);
-    }
-    if (!name)
-        return usage_error(_("%s needs a device name"), "nodedev-destroy");
     /* the guests are asked when a back-end is there; without one, the kernel's "in use" and libvirt's status
      * files still stop a destroy under a guest, and --force needs the back-end to detach */
     guests = open_guests(g, force ? &error : NULL);
@@ -1162,159 +989,248 @@ cmd_destroy(Globals *g, int argc, char **argv)
     }
 }
 
-static const Command commands[] = {
-    { "nodedev-list", cmd_list, N_("[--cap CAP[,CAP...]] [--all | --inactive]") },
-    { "nodedev-dumpxml", cmd_dumpxml, N_("NAME [--inactive] | --all [--cap CAP[,CAP...]]") },
-    { "nodedev-info", cmd_info, N_("NAME") },
-    { "nodedev-define", cmd_define, N_("FILE") },
-    { "nodedev-create", cmd_create, N_("FILE") },
-    { "nodedev-start", cmd_start, N_("NAME") },
-    { "nodedev-destroy", cmd_destroy, N_("NAME [--force]") },
-    { "nodedev-undefine", cmd_undefine, N_("NAME") },
-    { "nodedev-update", cmd_update, N_("NAME FILE [--live] [--config] [--current]") },
-    { "nodedev-autostart", cmd_autostart, N_("NAME [--disable]") },
-    { "attach-device", cmd_attach, N_("GUEST FILE [--live] [--config] [--current] [--persistent]") },
-    { "detach-device", cmd_detach, N_("GUEST [FILE] [--live] [--config] [--current] [--persistent]") },
-    { "plug", cmd_plug, N_("GUEST [--adapter LIST] [--domain LIST] [--control-domain LIST] [--take-from-host] [--live] [--config] [--current] [--persistent]") },
-    { "unplug", cmd_unplug, N_("GUEST [--adapter LIST] [--domain LIST] [--control-domain LIST] [--live] [--config] [--current] [--persistent]") },
-    { "list", cmd_guests, N_("[--name]") },
-    { "matrix", cmd_matrix, N_("[--format text|json|svg] [--all] [--guest GUEST | --mdev UUID] [--color WHEN]") },
-    { "mask", cmd_mask, N_("[--apmask SPEC] [--aqmask SPEC] [--persistent] [--dry-run]") },
-    { "check", cmd_check, "" },
+/* ---- the command table ---------------------------------------------------------------------------------- */
+
+static const char *const cap_names[] = { "ap_card", "ap_queue", "ap_matrix", "mdev", "mdev_types", NULL };
+static const char *const format_names[] = { "text", "json", "svg", NULL };
+static const char *const color_names[] = { "auto", "always", "never", NULL };
+
+#define OPT_DEVICE                                                                                                \
+    { "device", APM_OPT_STRING, APM_OPT_POSITIONAL | APM_OPT_REQUIRED, N_("NAME"),                                  \
+      N_("the node device: a name of nodedev-list (an mdev also by its UUID)"), APM_COMPLETE_NODEDEV }
+#define OPT_FILE(flags)                                                                                           \
+    { "file", APM_OPT_STRING, APM_OPT_POSITIONAL | (flags), N_("FILE"),                                            \
+      N_("the XML document ('-': standard input)"), APM_COMPLETE_FILE }
+#define OPT_VALIDATE                                                                                              \
+    { "validate", APM_OPT_BOOL, 0, NULL, N_("check the XML against libvirt's RelaxNG schema first") }
+/* --live, --config, --current: which state changes, as virsh has them */
+#define OPT_LIVE_CONFIG(live_help, current_help)                                                                  \
+    { "live", APM_OPT_BOOL, 0, NULL, live_help },                                                                  \
+    { "config", APM_OPT_BOOL, 0, NULL, N_("the persistent definition") },                                          \
+    { "current", APM_OPT_BOOL, 0, NULL, current_help, .conflicts = "live config persistent" }
+#define OPT_LIVE_CONFIG_MDEV                                                                                      \
+    OPT_LIVE_CONFIG(N_("the running mdev"), N_("the running mdev when it is active, else its definition (default)"))
+#define OPT_LIVE_CONFIG_GUEST                                                                                     \
+    OPT_LIVE_CONFIG(N_("the running guest"), N_("the running guest when it runs, else its definition (default)"))
+#define OPT_LIVE_CONFIG_PLUG                                                                                      \
+    OPT_LIVE_CONFIG(N_("the running guest's mdev"), N_("the running guest's mdev, as --live (the default)"))
+#define OPT_PERSISTENT { "persistent", APM_OPT_BOOL, 0, NULL, N_("both --live and --config") }
+#define OPT_GUEST(name)                                                                                           \
+    { name, APM_OPT_STRING, APM_OPT_POSITIONAL | APM_OPT_REQUIRED, N_("GUEST"), N_("the guest (domain) name"),     \
+      APM_COMPLETE_GUEST }
+#define OPT_IDS(name, help) { name, APM_OPT_STRING, APM_OPT_REPEAT, N_("LIST"), help }
+#define OPT_CAP                                                                                                   \
+    { "cap", APM_OPT_STRING, APM_OPT_REPEAT, N_("CAP[,CAP...]"),                                                   \
+      N_("only devices of these capabilities: ap_card, ap_queue, ap_matrix, mdev, mdev_types"),                   \
+      APM_COMPLETE_CHOICES, cap_names }
+
+static const ApmOptDef list_opts[] = {
+    OPT_CAP,
+    { "all", APM_OPT_BOOL, 0, NULL, N_("defined mdevs that are not active too"), .conflicts = "inactive" },
+    { "inactive", APM_OPT_BOOL, 0, NULL, N_("only defined mdevs that are not active") },
+    { NULL },
+};
+static const ApmOptDef dumpxml_opts[] = {
+    { "device", APM_OPT_STRING, APM_OPT_POSITIONAL, N_("NAME"),
+      N_("the node device: a name of nodedev-list (an mdev also by its UUID)"), APM_COMPLETE_NODEDEV },
+    { "inactive", APM_OPT_BOOL, 0, NULL, N_("an mdev's persistent definition") },
+    { "all", APM_OPT_BOOL, 0, NULL, N_("every active device, one document after the other"),
+      .conflicts = "device inactive" },
+    OPT_CAP,
+    { NULL },
+};
+static const ApmOptDef device_opts[] = { OPT_DEVICE, { NULL } };
+static const ApmOptDef file_opts[] = { OPT_FILE(APM_OPT_REQUIRED), OPT_VALIDATE, { NULL } };
+static const ApmOptDef destroy_opts[] = {
+    OPT_DEVICE,
+    { "force", APM_OPT_BOOL, 0, NULL, N_("detach it from its guest first") },
+    { NULL },
+};
+static const ApmOptDef update_opts[] = {
+    OPT_DEVICE, OPT_FILE(APM_OPT_REQUIRED), OPT_LIVE_CONFIG_MDEV, OPT_VALIDATE, { NULL },
+};
+static const ApmOptDef autostart_opts[] = {
+    OPT_DEVICE,
+    { "disable", APM_OPT_BOOL, 0, NULL, N_("no longer start it at boot") },
+    { NULL },
+};
+static const ApmOptDef attach_opts[] = {
+    OPT_GUEST("domain"), OPT_FILE(APM_OPT_REQUIRED), OPT_LIVE_CONFIG_GUEST, OPT_PERSISTENT, OPT_VALIDATE, { NULL },
+};
+static const ApmOptDef detach_opts[] = {
+    OPT_GUEST("domain"), OPT_FILE(0), OPT_LIVE_CONFIG_GUEST, OPT_PERSISTENT, OPT_VALIDATE, { NULL },
+};
+#define PLUG_OPTS                                                                                                 \
+    OPT_GUEST("guest"), OPT_IDS("adapter", N_("adapters: IDs and ranges, 5,0x47,10-12")),                          \
+        OPT_IDS("domain", N_("usage domains")), OPT_IDS("control-domain", N_("control domains"))
+static const ApmOptDef plug_opts[] = {
+    PLUG_OPTS,
+    { "take-from-host", APM_OPT_BOOL, 0, NULL, N_("free APQNs the host's default drivers hold first") },
+    OPT_LIVE_CONFIG_PLUG,
+    OPT_PERSISTENT,
+    { NULL },
+};
+static const ApmOptDef unplug_opts[] = { PLUG_OPTS, OPT_LIVE_CONFIG_PLUG, OPT_PERSISTENT, { NULL } };
+static const ApmOptDef guests_opts[] = {
+    { "name", APM_OPT_BOOL, 0, NULL, N_("only the guests' names, one a line") },
+    { NULL },
+};
+static const ApmOptDef matrix_opts[] = {
+    { "format", APM_OPT_CHOICE, 0, N_("FORMAT"), N_("text, json or svg"), APM_COMPLETE_CHOICES, format_names },
+    { "all", APM_OPT_BOOL, 0, NULL, N_("every ID up to the host's maximum") },
+    { "guest", APM_OPT_STRING, 0, N_("GUEST"), N_("only the adapters and domains of this guest's mdev"),
+      APM_COMPLETE_GUEST, .conflicts = "mdev" },
+    { "mdev", APM_OPT_STRING, 0, N_("UUID"), N_("only those of this mdev"), APM_COMPLETE_MDEV },
+    { "color", APM_OPT_CHOICE, 0, N_("WHEN"), N_("auto, always or never"), APM_COMPLETE_CHOICES, color_names,
+      .alias = "colour" },
+    { NULL },
+};
+static const ApmOptDef mask_opts[] = {
+    { "apmask", APM_OPT_STRING, 0, N_("SPEC"), N_("change the adapter mask (the kernel's syntaxes)") },
+    { "aqmask", APM_OPT_STRING, 0, N_("SPEC"), N_("change the usage domain mask") },
+    { "persistent", APM_OPT_BOOL, 0, NULL, N_("also /etc/udev/rules.d/41-ap.rules, as chzdev writes it") },
+    { "dry-run", APM_OPT_BOOL, 0, NULL, N_("show what would change, write nothing") },
+    { NULL },
+};
+static const ApmOptDef complete_opts[] = {
+    { "words", APM_OPT_STRING, APM_OPT_POSITIONAL | APM_OPT_REPEAT, N_("WORD"),
+      N_("the command line after 'apmatrix', the word to complete last") },
+    { NULL },
 };
 
+static int cmd_complete(Globals *g, const ApmArgs *args);
+
+static const ApmCmdDef commands[] = {
+    { "nodedev-list", cmd_list, list_opts, N_("Lists node device names, sorted.") },
+    { "nodedev-dumpxml", cmd_dumpxml, dumpxml_opts, N_("Prints a device's XML as virsh nodedev-dumpxml does.") },
+    { "nodedev-info", cmd_info, device_opts, N_("Prints what a device is, its state and, for an mdev, its matrix.") },
+    { "nodedev-define", cmd_define, file_opts, N_("Defines a persistent mdev from node-device XML.") },
+    { "nodedev-create", cmd_create, file_opts, N_("Creates and starts a transient mdev from node-device XML.") },
+    { "nodedev-start", cmd_start, device_opts, N_("Starts a defined mdev, every rule checked first.") },
+    { "nodedev-destroy", cmd_destroy, destroy_opts, N_("Removes an active mdev; its definition stays.") },
+    { "nodedev-undefine", cmd_undefine, device_opts, N_("Removes an mdev's definition; an active mdev stays.") },
+    { "nodedev-update", cmd_update, update_opts, N_("Gives an mdev the attributes of node-device XML.") },
+    { "nodedev-autostart", cmd_autostart, autostart_opts, N_("Makes a defined mdev start at boot, or not.") },
+    { "attach-device", cmd_attach, attach_opts, N_("Attaches the vfio-ap mdev of a hostdev XML to a guest.") },
+    { "detach-device", cmd_detach, detach_opts, N_("Detaches a guest's vfio-ap device.") },
+    { "plug", cmd_plug, plug_opts, N_("Adds adapters and domains to a guest's mdev.") },
+    { "unplug", cmd_unplug, unplug_opts, N_("Takes adapters and domains from a guest's mdev.") },
+    { "list", cmd_guests, guests_opts, N_("Lists the guests with their mdevs and the APQNs they really have.") },
+    { "matrix", cmd_matrix, matrix_opts, N_("A map of who has each APQN.") },
+    { "mask", cmd_mask, mask_opts, N_("Shows or changes the AP bus masks, apmask and aqmask.") },
+    { "check", cmd_check, NULL, N_("Audits the whole host; each finding with its fix.") },
+    { "complete", cmd_complete, complete_opts, N_("Completion candidates for the bash completion."), TRUE },
+    { NULL },
+};
+
+static const ApmOptDef global_opts[] = {
+    { "root", APM_OPT_STRING, 0, N_("DIR"), N_("the host's root (default: $APMATRIX_ROOT, else /)"),
+      APM_COMPLETE_DIR },
+    { "json", APM_OPT_BOOL, 0, NULL, N_("print results and errors as JSON") },
+    { "lock-timeout", APM_OPT_SECONDS, 0, N_("SECONDS"), N_("wait at most this long for the host config lock (100)"),
+      .min = 0, .max = 3600 },
+    { "connect", APM_OPT_STRING, 0, N_("URI"), N_("the guests are libvirt's at URI (default: $APMATRIX_CONNECT)") },
+    { "qmp-dir", APM_OPT_STRING, 0, N_("DIR"), N_("the guests are QEMUs with monitors DIR/NAME.sock ($APMATRIX_QMP_DIR)"),
+      APM_COMPLETE_DIR },
+    { "unplug-timeout", APM_OPT_SECONDS, APM_OPT_ABOVE_MIN, N_("SECONDS"),
+      N_("wait at most this long for DEVICE_DELETED (5)"), .min = 0, .max = 3600 },
+    { "help", APM_OPT_BOOL, 0, NULL, N_("this help; after a command, that command's") },
+    { "version", APM_OPT_BOOL, 0, NULL, N_("the version") },
+    { NULL },
+};
+
+/* The global options of a parsed command line, wherever they stood */
 static void
-print_help(void)
+globals_from_args(Globals *g, const ApmArgs *args)
 {
-    printf("%s\n\n", _("Usage: apmatrix [OPTIONS] COMMAND [ARGS...] [OPTIONS]"));
-    printf("%s\n\n", _("The IBM Z AP crypto matrix as libvirt's node devices, every change checked first."));
-    printf("%s\n", _("Commands:"));
-    for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
-        printf("  %-18s %s\n", commands[i].name, _(commands[i].usage));
-    printf("\n%s\n", _("Options:"));
-    printf("  %-24s %s\n", "--root DIR", _("the host's root (default: $APMATRIX_ROOT, else /)"));
-    printf("  %-24s %s\n", "--json", _("print results and errors as JSON"));
-    printf("  %-24s %s\n", "--lock-timeout SECONDS", _("wait at most this long for the host config lock (100)"));
-    printf("  %-24s %s\n", "--connect URI", _("the guests are libvirt's at URI (default: $APMATRIX_CONNECT)"));
-    printf("  %-24s %s\n", "--qmp-dir DIR", _("the guests are QEMUs with monitors DIR/NAME.sock ($APMATRIX_QMP_DIR)"));
-    printf("  %-24s %s\n", "--unplug-timeout SECONDS", _("wait at most this long for DEVICE_DELETED (5)"));
-    printf("\n%s\n", _("Exit codes: 0 done, 1 failed, 2 usage, 3 invalid input, 4 refused, 5 not found, "
-                       "6 lock not taken, 7 done but the kernel differs from the plan. See apmatrix(1)."));
+    apm_exec_options_init(&g->exec);
+    g->root_option = apm_args_string(args, "root");
+    g->json = apm_args_bool(args, "json");
+    g->connect = apm_args_string(args, "connect");
+    g->qmp_dir = apm_args_string(args, "qmp-dir");
+    if (apm_args_string(args, "lock-timeout"))
+        g->exec.lock_timeout_ms = (guint) (apm_args_seconds(args, "lock-timeout", 0) * 1000);
+    if (apm_args_string(args, "unplug-timeout"))
+        g->unplug_timeout_ms = (guint) (apm_args_seconds(args, "unplug-timeout", 0) * 1000);
+    g->root = apm_root_resolve(g->root_option);
 }
 
-/* A global option at argv[*i] (before or after the command, as with virsh): TRUE when it was one, with *i at its
- * last word; *code is set when it cannot be taken (a usage error, or --help/--version done) */
-static gboolean
-global_option(Globals *g, int argc, char **argv, int *i, int *code)
+/* ---- complete ------------------------------------------------------------------------------------------- */
+
+/* What completion offers that apmatrix must look up: node devices, mdev UUIDs, guest names, asked of the host
+ * and the back-end of the global options on the line */
+static GPtrArray *
+complete_names(ApmComplete kind, const ApmArgs *given)
 {
-    const char *arg = argv[*i];
-    const char *value = NULL;
-    static const char *const with_value[] = { "--root", "--lock-timeout", "--unplug-timeout", "--connect",
-                                              "--qmp-dir" };
-    const char *name = NULL;
+    Globals g = { 0 };
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
 
-    *code = -1;
-    if (g_str_equal(arg, "--json")) {
-        g->json = TRUE;
-        return TRUE;
-    }
-    for (guint k = 0; k < G_N_ELEMENTS(with_value) && !name; k++) {
-        gsize len = strlen(with_value[k]);
+    globals_from_args(&g, given);
+    if (kind == APM_COMPLETE_GUEST) {
+        g_autoptr(ApmGuests) guests = open_guests(&g, NULL);
+        g_autoptr(GPtrArray) list = NULL;
+        ApmHotplug hp;
 
-        if (g_str_equal(arg, with_value[k])) {
-            name = with_value[k];
-            if (*i + 1 >= argc) {
-                *code = usage_error(_("%s needs a value"), name);
-                return TRUE;
-            }
-            value = argv[++*i];
-        } else if (g_str_has_prefix(arg, with_value[k]) && arg[len] == '=') {
-            name = with_value[k];
-            value = arg + len + 1;
+        if (guests) {
+            hotplug_init(&g, &hp, guests);
+            list = apm_hotplug_list(&hp, NULL);
+        }
+        for (guint i = 0; list && i < list->len; i++)
+            g_ptr_array_add(out, g_strdup(((const ApmGuestReport *) g_ptr_array_index(list, i))->guest));
+    } else {
+        ApmCapFlags caps = kind == APM_COMPLETE_MDEV ? apm_cap_from_name("mdev") : 0;
+        g_autoptr(ApmHost) host = apm_devices_read_host(g.root, APM_HOST_READ_NAMES, caps, NULL, NULL);
+        g_autoptr(GPtrArray) names = host ? apm_devices_list_names(host, caps, APM_LIST_ALL) : NULL;
+
+        for (guint i = 0; names && i < names->len; i++) {
+            const char *name = g_ptr_array_index(names, i);
+            ApmUuid uuid;
+            char text[APM_UUID_TEXT_LEN + 1];
+
+            if (kind == APM_COMPLETE_NODEDEV)
+                g_ptr_array_add(out, g_strdup(name));
+            else if (apm_devices_mdev_uuid(name, &uuid))
+                g_ptr_array_add(out, g_strdup(apm_uuid_format(&uuid, text)));
         }
     }
-    if (!name)
-        return FALSE;
-    if (g_str_equal(name, "--root")) {
-        g->root_option = value;
-    } else if (g_str_equal(name, "--lock-timeout")) {
-        char *end;
-        double seconds = g_ascii_strtod(value, &end);
+    g_free(g.root);
+    return out;
+}
 
-        if (!*value || *end || !(seconds >= 0 && seconds <= 3600))
-            *code = usage_error(_("--lock-timeout takes seconds from 0 to 3600, not '%s'"), value);
-        else
-            g->exec.lock_timeout_ms = (guint) (seconds * 1000);
-    } else if (g_str_equal(name, "--unplug-timeout")) {
-        char *end;
-        double seconds = g_ascii_strtod(value, &end);
+/* complete -- WORDS...: the candidates for the last word, one a line (what virsh complete does for virsh's
+ * completion) */
+static int
+cmd_complete(Globals *g, const ApmArgs *args)
+{
+    const GPtrArray *words = apm_args_strings(args, "words");
+    g_autoptr(GPtrArray) candidates = NULL;
+    g_autoptr(GPtrArray) copy = g_ptr_array_new();
 
-        if (!*value || *end || !(seconds > 0 && seconds <= 3600))
-            *code = usage_error(_("--unplug-timeout takes seconds above 0 up to 3600, not '%s'"), value);
-        else
-            g->unplug_timeout_ms = (guint) (seconds * 1000);
-    } else if (g_str_equal(name, "--connect")) {
-        g->connect = value;
-    } else {
-        g->qmp_dir = value;
-    }
-    return TRUE;
+    (void) g;
+    for (guint i = 0; i < words->len; i++)
+        g_ptr_array_add(copy, g_ptr_array_index(words, i));
+    if (!copy->len)
+        g_ptr_array_add(copy, "");
+    candidates = apm_cmd_complete(commands, global_opts, (char **) copy->pdata, (int) copy->len, complete_names);
+    for (guint i = 0; i < candidates->len; i++)
+        printf("%s\n", (char *) g_ptr_array_index(candidates, i));
+    return EXIT_OK;
 }
 
 int
 main(int argc, char **argv)
 {
     Globals g = { 0 };
-    int i;
+    ApmCmdLine line = { 0 };
     int code;
 
     apm_i18n_init();
-    apm_exec_options_init(&g.exec);
-    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-        if (g_str_equal(argv[i], "--help") || g_str_equal(argv[i], "-h")) {
-            print_help();
-            return EXIT_OK;
-        } else if (g_str_equal(argv[i], "--version")) {
-            printf("apmatrix %s\n", PACKAGE_VERSION);
-            return EXIT_OK;
-        } else if (global_option(&g, argc, argv, &i, &code)) {
-            if (code >= 0)
-                return code;
-        } else {
-            return usage_error(_("Unknown option '%s'"), argv[i]);
-        }
-    }
-    if (i >= argc)
-        return usage_error("%s", _("No command given"));
-    for (guint k = 0; k < G_N_ELEMENTS(commands); k++) {
-        g_autoptr(GPtrArray) rest = NULL;
-
-        if (!g_str_equal(argv[i], commands[k].name))
-            continue;
-        /* global options may follow the command too, as with virsh */
-        rest = g_ptr_array_new();
-        for (int j = i + 1; j < argc; j++) {
-            if (global_option(&g, argc, argv, &j, &code)) {
-                if (code >= 0)
-                    return code;
-            } else {
-                g_ptr_array_add(rest, argv[j]);
-            }
-        }
-        g_ptr_array_add(rest, NULL);
-        for (guint j = 0; j + 1 < rest->len; j++) {
-            const char *arg = g_ptr_array_index(rest, j);
-
-            if (g_str_equal(arg, "--help") || g_str_equal(arg, "-h")) {
-                printf(_("Usage: apmatrix [OPTIONS] %s %s\n"), commands[k].name, _(commands[k].usage));
-                printf("%s\n", _("See apmatrix(1) for what it does and for the global options."));
-                return EXIT_OK;
-            }
-        }
-        g.root = apm_root_resolve(g.root_option);
-        code = commands[k].run(&g, (int) rest->len - 1, (char **) rest->pdata);
+    code = apm_cmd_parse(commands, global_opts, argc, argv, &line);
+    if (code < 0) {
+        globals_from_args(&g, line.args);
+        code = line.cmd->run(&g, line.args);
         g_free(g.root);
-        return code;
     }
-    return usage_error(_("Unknown command '%s'"), argv[i]);
+    apm_cmd_line_clear(&line);
+    return code;
 }

@@ -22,7 +22,7 @@ enum {
     EXIT_FINDINGS = 8,   /* check: the audit found something wrong */
 };
 
-typedef struct {
+typedef struct Globals {
     const char *root_option;
     char *root;
     gboolean json;
@@ -43,10 +43,11 @@ ApmHost *read_host_detail(const Globals *g, ApmHostRead detail, int *code);
 void print_json(JsonBuilder *b);
 void add_strings(JsonBuilder *b, const char *member, const GPtrArray *list);
 void add_apqns(JsonBuilder *b, const char *member, const ApmMatrix *m);
-gboolean is_option(const char *arg);
 ApmGuests *open_guests(const Globals *g, GError **error);
 void hotplug_init(const Globals *g, ApmHotplug *hp, ApmGuests *guests);
 
-int cmd_matrix(Globals *g, int argc, char **argv);
-int cmd_mask(Globals *g, int argc, char **argv);
-int cmd_check(Globals *g, int argc, char **argv);
+#include "apmatrix-cmd.h"
+
+int cmd_matrix(Globals *g, const ApmArgs *args);
+int cmd_mask(Globals *g, const ApmArgs *args);
+int cmd_check(Globals *g, const ApmArgs *args);

@@ -31,20 +31,11 @@ static const char *const host_dirs[] = { "sys", "etc/mdevctl.d/matrix", "etc/mde
 /* under ROOT/run, a tmpfs as on a real host: emptied by every stop, as /run by every boot */
 static const char *const run_dirs[] = { "run/lock", "run/udev/data", "run/apsim/qmp", "run/apmatrix" };
 
-static void
-usage(FILE *out)
-{
-    fprintf(out, "%s",
-            _("Usage:\n"
-              "  apsim start ROOT [--topology NAME|FILE] [--foreground]\n"
-              "  apsim stop ROOT\n"
-              "  apsim exec ROOT -- COMMAND [ARG...]\n"
-              "  apsim ctl ROOT REQUEST...\n"
-              "  apsim topologies\n"
-              "\n"
-              "Runs a simulated IBM Z AP host (AP bus, vfio_ap, mdevs, KVM guests) with its /sys tree mounted at\n"
-              "ROOT/sys. See apsim(1).\n"));
-}
+/* start's options (GLib's option parser writes them here) */
+static char *opt_topology;
+static gboolean opt_foreground;
+
+static void usage(FILE *out);
 
 static char *
 path_in(const char *root, const char *rel)
@@ -235,33 +226,16 @@ unmount_tmpfs_dirs(const char *root)
 static int
 cmd_start(int argc, char **argv)
 {
-    const char *topology_name = "tiny";
-    const char *root_arg = NULL;
-    gboolean foreground = FALSE;
+    const char *topology_name = opt_topology ? opt_topology : "tiny";
+    const char *root_arg = argv[0];
+    gboolean foreground = opt_foreground;
     g_autoptr(GError) error = NULL;
     g_autoptr(ApsimTopology) topology = NULL;
     g_autofree char *root = NULL, *mountpoint = NULL;
     int pipefd[2];
     pid_t pid;
 
-    for (int i = 0; i < argc; i++) {
-        if (g_str_equal(argv[i], "--foreground"))
-            foreground = TRUE;
-        else if (g_str_equal(argv[i], "--topology") && i + 1 < argc)
-            topology_name = argv[++i];
-        else if (g_str_has_prefix(argv[i], "--topology="))
-            topology_name = argv[i] + strlen("--topology=");
-        else if (argv[i][0] != '-' && !root_arg)
-            root_arg = argv[i];
-        else {
-            g_printerr(_("apsim start: unexpected argument '%s'\n"), argv[i]);
-            return 2;
-        }
-    }
-    if (!root_arg) {
-        usage(stderr);
-        return 2;
-    }
+    (void) argc;
     if (getuid() != 0) {
         g_printerr(_("apsim start: must run as root (it mounts a FUSE file system and serves it to root's tools)\n"));
         return 1;
@@ -354,10 +328,7 @@ cmd_stop(int argc, char **argv)
     g_autofree char *root = NULL, *pidfile = NULL;
     pid_t pid;
 
-    if (argc != 1) {
-        usage(stderr);
-        return 2;
-    }
+    (void) argc;
     root = g_canonicalize_filename(argv[0], NULL);
     pidfile = path_in(root, "run/apsim/apsim.pid");
     pid = read_pid(root);
@@ -530,7 +501,7 @@ cmd_exec(int argc, char **argv)
     int cmd = 1;
 
     if (argc < 3 || !g_str_equal(argv[1], "--")) {
-        usage(stderr);
+        g_printerr("%s\n", _("apsim exec: the command follows '--': apsim exec ROOT -- COMMAND [ARG...]"));
         return 2;
     }
     cmd = 2;
@@ -586,10 +557,6 @@ cmd_ctl(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     gboolean ok = FALSE;
 
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
     root = g_canonicalize_filename(argv[0], NULL);
     sock = path_in(root, "run/apsim/control");
     line = g_strjoinv(" ", argv + 1);
@@ -606,7 +573,7 @@ cmd_ctl(int argc, char **argv)
 }
 
 static int
-cmd_topologies(void)
+cmd_topologies(int argc, char **argv)
 {
     const char *names[] = { "tiny", "z16", "noapxa", "max" };
 
@@ -622,6 +589,48 @@ cmd_topologies(void)
     return 0;
 }
 
+/* ---- the command table ------------------------------------------------------------------------------- */
+
+static const GOptionEntry start_entries[] = {
+    { "topology", 0, 0, G_OPTION_ARG_STRING, &opt_topology,
+      N_("the host to simulate: tiny (the default), z16, noapxa, max, or a topology file"), N_("NAME|FILE") },
+    { "foreground", 0, 0, G_OPTION_ARG_NONE, &opt_foreground, N_("stay in the foreground"), NULL },
+    { NULL },
+};
+
+/* Each command, declared once: the usage lines, GLib's option parser and its --help come from here */
+static const struct {
+    const char *name;
+    const char *params;          /* N_(): its arguments and options */
+    const char *summary;         /* N_() */
+    const GOptionEntry *entries; /* its options */
+    guint min_args, max_args;    /* how many arguments */
+    gboolean rest_is_command;    /* options stop at the first argument: what follows is a command line */
+    int (*run)(int argc, char **argv);
+} subcommands[] = {
+    { "start", N_("ROOT [--topology NAME|FILE] [--foreground]"),
+      N_("Mounts a simulated host at ROOT/sys and runs it in the background."), start_entries, 1, 1, FALSE,
+      cmd_start },
+    { "stop", N_("ROOT"), N_("Stops the simulator of ROOT and unmounts its tree."), NULL, 1, 1, FALSE, cmd_stop },
+    { "exec", N_("ROOT -- COMMAND [ARG...]"),
+      N_("Runs a command that sees ROOT's simulated host at /sys, /etc/mdevctl.d, /run/lock and /dev/vfio."), NULL,
+      3, G_MAXUINT, TRUE, cmd_exec },
+    { "ctl", N_("ROOT REQUEST..."), N_("Sends a request to the simulator of ROOT ('apsim ctl ROOT help' lists them)."),
+      NULL, 2, G_MAXUINT, TRUE, cmd_ctl },
+    { "topologies", "", N_("Lists the built-in topologies."), NULL, 0, 0, FALSE, cmd_topologies },
+};
+
+static void
+usage(FILE *out)
+{
+    fprintf(out, "%s\n", _("Usage:"));
+    for (guint i = 0; i < G_N_ELEMENTS(subcommands); i++)
+        fprintf(out, "  apsim %s%s%s\n", subcommands[i].name, *subcommands[i].params ? " " : "",
+                *subcommands[i].params ? _(subcommands[i].params) : "");
+    fprintf(out, "\n%s\n", _("Runs a simulated IBM Z AP host (AP bus, vfio_ap, mdevs, KVM guests) with its /sys tree "
+                             "mounted at ROOT/sys. 'apsim COMMAND --help' says more. See apsim(1)."));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -630,16 +639,35 @@ main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (g_str_equal(argv[1], "start"))
-        return cmd_start(argc - 2, argv + 2);
-    if (g_str_equal(argv[1], "stop"))
-        return cmd_stop(argc - 2, argv + 2);
-    if (g_str_equal(argv[1], "exec"))
-        return cmd_exec(argc - 2, argv + 2);
-    if (g_str_equal(argv[1], "ctl"))
-        return cmd_ctl(argc - 2, argv + 2);
-    if (g_str_equal(argv[1], "topologies"))
-        return cmd_topologies();
+    for (guint i = 0; i < G_N_ELEMENTS(subcommands); i++) {
+        g_autofree char *prgname = NULL;
+        g_autoptr(GOptionContext) context = NULL;
+        g_autoptr(GError) error = NULL;
+        int sub_argc = argc - 1;
+        char **sub_argv = argv + 1;
+        guint n;
+
+        if (!g_str_equal(argv[1], subcommands[i].name))
+            continue;
+        prgname = g_strdup_printf("apsim %s", subcommands[i].name);
+        g_set_prgname(prgname);
+        context = g_option_context_new(*subcommands[i].params ? _(subcommands[i].params) : NULL);
+        g_option_context_set_summary(context, _(subcommands[i].summary));
+        if (subcommands[i].entries)
+            g_option_context_add_main_entries(context, subcommands[i].entries, GETTEXT_PACKAGE);
+        g_option_context_set_strict_posix(context, subcommands[i].rest_is_command);
+        if (!g_option_context_parse(context, &sub_argc, &sub_argv, &error)) {
+            g_printerr(_("%s: %s\nTry '%s --help'.\n"), prgname, error->message, prgname);
+            return 2;
+        }
+        n = (guint) sub_argc - 1;
+        if (n < subcommands[i].min_args || n > subcommands[i].max_args) {
+            g_printerr(_("%s: takes %s\nTry '%s --help'.\n"), prgname,
+                       *subcommands[i].params ? _(subcommands[i].params) : _("no arguments"), prgname);
+            return 2;
+        }
+        return subcommands[i].run(sub_argc - 1, sub_argv + 1);
+    }
     g_printerr(_("apsim: unknown command '%s'\n"), argv[1]);
     usage(stderr);
     return 2;

@@ -65,15 +65,33 @@ for c in $("$APMATRIX" --help | grep -oE -- '--[a-z-]+' | sort -u); do
   grep -q -- "\*\*$c\*\*" "$APMATRIX_SOURCE_DIR/docs/apmatrix.1.rst" || missing="$missing $c"
 done
 check "apmatrix: every command and option of --help is in apmatrix(1)" "" "$missing"
+# every command's own --help (the command table) against the man page: each option in the command's entry
 missing=""
-for c in $("$APSIM" --help | awk '/^  apsim/ {print $2}') $("$APSIM" --help | grep -oE -- '--[a-z-]+' | sort -u); do
+commands=$("$APMATRIX" complete -- "" | sort | tr '\n' ' ')
+for cmd in $commands complete; do
+  entry=$(awk -v c="**$cmd**" 'index($0, c) == 1 { on = 1; print; next } on && /^\*\*/ { exit } on && /^[A-Z]/ { exit } on { print }' \
+    "$APMATRIX_SOURCE_DIR/docs/apmatrix.1.rst")
+  [ -n "$entry" ] || { missing="$missing $cmd"; continue; }
+  for o in $("$APMATRIX" "$cmd" --help | sed -n '/^Arguments and options:/,$p' | grep -oE -- '^  --[a-z-]+' | sort -u); do
+    echo "$entry" | grep -q -- "\*\*$o\*\*" || missing="$missing $cmd:$o"
+  done
+done
+check "apmatrix: every option of every command's --help is in that command's entry of apmatrix(1)" "" "$missing"
+missing=""
+for c in $("$APSIM" --help | awk '/^  apsim/ {print $2}') $("$APSIM" --help | grep -oE -- '--[a-z-]+' | sort -u) --help; do
   grep -q -- "\*\*$c\*\*" "$APMATRIX_SOURCE_DIR/docs/apsim.1.rst" || missing="$missing $c"
+done
+for sub in $("$APSIM" --help | awk '/^  apsim/ {print $2}'); do
+  for c in $("$APSIM" "$sub" --help | sed -n '/^Application Options:/,$p' | grep -oE -- '--[a-z-]+' | sort -u); do
+    grep -q -- "\*\*$c\*\*" "$APMATRIX_SOURCE_DIR/docs/apsim.1.rst" || missing="$missing $sub:$c"
+  done
 done
 check "apsim: every command and option of --help is in apsim(1)" "" "$missing"
 missing=""
-for c in $("$APMATRIX_CALLOUT" --help 2>&1 | grep -oE -- ' -[a-z] ' | sort -u); do
+for c in $("$APMATRIX_CALLOUT" --help 2>&1 | sed -n '/^Application Options:/,$p' | grep -oE -- '(^  -[a-z]|--[a-z-]+)' | tr -d ' ' | sort -u); do
   grep -q -- "\*\*$c\*\*" "$APMATRIX_SOURCE_DIR/docs/apmatrix-callout.8.rst" || missing="$missing $c"
 done
+[ "$("$APMATRIX_CALLOUT" --help 2>&1 | sed -n '/^Application Options:/,$p' | grep -c -- '^  -')" -ge 6 ] || missing="$missing (--help lists no options)"
 check "apmatrix-callout: every option of --help is in apmatrix-callout(8)" "" "$missing"
 missing=""
 for c in "prepare begin" "release end"; do
@@ -254,7 +272,14 @@ if command -v bash >/dev/null; then
   comp2() { bash -c ". \"$completion\"; COMP_WORDS=($1 ''); COMP_CWORD=\$((\${#COMP_WORDS[@]} - 1)); _apmatrix; echo \"\${COMPREPLY[*]}\"" _ "$1"; }
   check "completion: every command of --help" "$("$APMATRIX" --help | awk '/^  [a-z]/ {print $1}' | sort | tr '\n' ' ')" \
     "$(comp2 "$APMATRIX" | tr ' ' '\n' | sort | tr '\n' ' ')"
-  check "completion: matrix options" "--format --all --guest --mdev --color --json --root" "$(comp "$APMATRIX matrix --")"
+  check "completion: matrix options, then the global ones" \
+    "--format --all --guest --mdev --color --root --json --lock-timeout --connect --qmp-dir --unplug-timeout --help --version" \
+    "$(comp "$APMATRIX matrix --")"
+  check "completion: an option already given is not offered again" "--all --guest --mdev --color" \
+    "$(comp "$APMATRIX matrix --format text --" | tr ' ' '\n' | grep -vE -- '^--(root|json|lock-timeout|connect|qmp-dir|unplug-timeout|help|version)$' | tr '\n' ' ' | sed 's/ $//')"
+  check "completion: --cap completes after the last comma" "ap_card,ap_queue" "$(comp "$APMATRIX nodedev-list --cap ap_card,ap_q")"
+  check "completion: a file where a file is wanted" "yes" \
+    "$(cd "$T" && comp "$APMATRIX --root $ROOT nodedev-define m" | tr ' ' '\n' | grep -qx m1.xml && echo yes)"
   check "completion: --format values" "text json svg" "$(comp2 "$APMATRIX matrix --format")"
   check "completion: node device names (card 06 left the configuration)" "ap_card00 ap_card01 ap_card02 ap_card03 ap_card04 ap_card05 ap_card07" \
     "$(comp "$APMATRIX --root $ROOT nodedev-dumpxml ap_card")"
