@@ -380,6 +380,7 @@ qmp_list(ApmGuests *guests, GError **error)
         job->timeout_ms = q->timeout_ms;
         g_ptr_array_add(jobs, job);
         pthread_once(&list_once, list_cond_init);
+        apm_json_init(); /* json-glib's classes, before the threads that read QMP with them */
         g_thread_unref(g_thread_new("apm-guest", ask_guest, job));
     }
     /* each exchange has the timeout; a guest that has not answered its few exchanges by twice that is left out */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -222,6 +223,25 @@ apm_json_check(const char *text, gssize length, GError **error)
     return TRUE;
 }
 
+/* ---- json-glib's classes ---------------------------------------------------------------------------------- */
+
+/* One of each, made and dropped: the classes are registered and initialized from then on */
+static void
+init_classes(void)
+{
+    g_autoptr(JsonParser) parser = json_parser_new_immutable();
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonBuilder) builder = json_builder_new_immutable();
+    g_autoptr(JsonNode) node = NULL;
+
+    json_builder_begin_array(builder);
+    json_builder_end_array(builder);
+    node = json_builder_get_root(builder);
+    json_generator_set_root(gen, node);
+    g_free(json_generator_to_data(gen, NULL));
+    json_parser_load_from_data(parser, "[]", -1, NULL);
+}
+
 /* ---- parsing --------------------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -276,6 +296,7 @@ apm_json_parse(const char *text, gssize length, GError **error)
 
     if (!apm_json_check(text, length, error))
         return NULL;
+    apm_json_init();
     parser = json_parser_new_immutable();
     g_signal_connect(parser, "error", G_CALLBACK(on_parse_error), &where);
     if (!json_parser_load_from_data(parser, text, length, &local)) {
@@ -290,28 +311,66 @@ apm_json_parse(const char *text, gssize length, GError **error)
 
 /* ---- writing --------------------------------------------------------------------------------------------- */
 
+void
+apm_json_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    pthread_once(&once, init_classes);
+}
+
+/* json-glib 1.6's generator has two faults: it writes U+001F in a string as it is, and a double whose shortest
+ * form has an exponent but no point gets ".0" after the exponent ("5e+50.0", found by fuzz-json). Its text is
+ * otherwise JSON: strings in double quotes with backslash escapes, and outside them an 'e' only in a number's
+ * exponent or in true and false (which no '.' follows). */
+static char *
+repair(const char *text)
+{
+    GString *out = g_string_sized_new(strlen(text) + 16);
+    gboolean in_string = FALSE;
+
+    for (const char *p = text; *p; p++) {
+        if (in_string) {
+            if (*p == '\\' && p[1]) {
+                g_string_append_c(out, *p++);
+                g_string_append_c(out, *p);
+            } else if (*p == 0x1f) {
+                g_string_append(out, "\\u001f");
+            } else {
+                in_string = *p != '"';
+                g_string_append_c(out, *p);
+            }
+        } else if (*p == 'e' || *p == 'E') {
+            const char *q = p + 1;
+
+            g_string_append_c(out, *p);
+            if (*q == '+' || *q == '-')
+                g_string_append_c(out, *q++);
+            while (g_ascii_isdigit(*q))
+                g_string_append_c(out, *q++);
+            if (q > p + 1 && q[0] == '.' && q[1] == '0' && !g_ascii_isdigit(q[2]))
+                q += 2;
+            p = q - 1;
+        } else {
+            in_string = *p == '"';
+            g_string_append_c(out, *p);
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
 char *
 apm_json_write(JsonNode *node, gboolean pretty)
 {
-    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonGenerator) gen = NULL;
     g_autofree char *text = NULL;
-    GString *out;
 
+    apm_json_init();
+    gen = json_generator_new();
     json_generator_set_pretty(gen, pretty);
     json_generator_set_root(gen, node);
     text = json_generator_to_data(gen, NULL);
-    if (!strchr(text, 0x1f))
-        return g_steal_pointer(&text);
-    /* json-glib writes U+001F as it is; outside strings its text has no control character, and no byte of a
-     * UTF-8 sequence is below 0x80, so each 0x1f byte is that character in a string */
-    out = g_string_sized_new(strlen(text) + 16);
-    for (const char *p = text; *p; p++) {
-        if (*p == 0x1f)
-            g_string_append(out, "\\u001f");
-        else
-            g_string_append_c(out, *p);
-    }
-    return g_string_free(out, FALSE);
+    return repair(text);
 }
 
 char *

@@ -5,9 +5,9 @@
  * characters, hex numbers, leading zeros, '.5' and '1.', text after the value and any depth of nesting, and wraps
  * whole numbers beyond 64 bits. A document mdevctl would call corrupt must not be one apmatrix acts on, so every
  * text is first scanned token by token (apm_json_check, no tree is built); the grammar is json-glib's. Its writer
- * leaves U+001F unescaped, which strict readers (mdevctl, Python) refuse: apm_json_write escapes it. The member
- * getters take untrusted documents (QMP replies, mdevctl files) without json-glib's criticals for a member of
- * another kind. */
+ * leaves U+001F unescaped and writes some doubles as "5e+50.0", which strict readers (mdevctl, Python) refuse:
+ * apm_json_write puts both right. The member getters take untrusted documents (QMP replies, mdevctl files)
+ * without json-glib's criticals for a member of another kind. */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -20,12 +20,25 @@
 #define APM_JSON_MAX_DEPTH 512
 gboolean apm_json_check(const char *text, gssize length, GError **error);
 
+/* Makes json-glib's classes (parser, generator, builder) ready. Call it before threads use json-glib: json-glib
+ * registers and initializes its GObject classes on first use, and GLib's type system, not instrumented for
+ * ThreadSanitizer, synchronizes that where the sanitizer cannot see it; done before the threads start, it is
+ * ordered before them. Calling it again does nothing. */
+void apm_json_init(void);
+
+/* Makes json-glib's classes (parser, generator, builder) ready. Call it before threads use json-glib: json-glib
+ * registers and initializes its GObject classes on first use, and GLib's type system, not instrumented for
+ * ThreadSanitizer, orders that where the sanitizer cannot see it; done before the threads start, it is ordered
+ * before them. Calling it again does nothing. */
+void apm_json_init(void);
+
 /* apm_json_check, then json-glib's parser: the value (yours), or NULL with APM_ERROR_INVALID saying where and
  * why in apmatrix's words. */
 JsonNode *apm_json_parse(const char *text, gssize length, GError **error);
 
-/* The text json-glib writes for node (pretty: two spaces a level, "key" : value), with U+001F escaped; no final
- * newline. */
+/* The text json-glib writes for node (pretty: two spaces a level, "key" : value), with its two faults that strict
+ * readers refuse put right: U+001F in a string escaped, and no ".0" after the exponent of a double ("5e+50.0"
+ * is "5e+50"); no final newline. */
 char *apm_json_write(JsonNode *node, gboolean pretty);
 /* The same for what a builder built. */
 char *apm_json_builder_write(JsonBuilder *builder, gboolean pretty);
