@@ -17,6 +17,7 @@ typedef struct {
     GSourceFunc func;
     gpointer data;
     gboolean done;
+    ApsimQmp *qmp; /* stored last, with release: what the loop thread reads first, with acquire */
 } Call;
 
 /* ---- running things in the loop thread ------------------------------------------------------------------- */
@@ -25,7 +26,9 @@ static gboolean
 call_in_loop(gpointer data)
 {
     Call *call = data;
-    ApsimQmp *qmp = ((ApsimQmp **) call->data)[0];
+    /* the call crossed over in GLib's own queue, which ThreadSanitizer cannot see: this load pairs with the
+     * caller's store and orders everything the caller wrote before it */
+    ApsimQmp *qmp = __atomic_load_n(&call->qmp, __ATOMIC_ACQUIRE);
 
     pthread_mutex_lock(&qmp->mutex);
     call->func(call->data);
@@ -39,8 +42,9 @@ call_in_loop(gpointer data)
 static void
 run_in_loop(ApsimQmp *qmp, GSourceFunc func, gpointer data)
 {
-    Call call = { func, data, FALSE };
+    Call call = { func, data, FALSE, NULL };
 
+    __atomic_store_n(&call.qmp, qmp, __ATOMIC_RELEASE);
     pthread_mutex_lock(&qmp->mutex);
     g_main_context_invoke(qmp->context, call_in_loop, &call);
     while (!call.done)
