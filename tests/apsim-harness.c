@@ -1,5 +1,6 @@
 /* apsim-harness.c: a real apsim per test, always stopped */
 #include "config.h"
+#include "apm-test-paths.h"
 #include "apsim-harness.h"
 
 #include <errno.h>

@@ -1,5 +1,6 @@
 /* test-conf.c: node-device XML and mdevctl JSON */
 #include "config.h"
+#include "apm-test-paths.h"
 
 #include "apm-error.h"
 #include "apm-mdevctl.h"

@@ -359,11 +359,11 @@ cmd_stop(int argc, char **argv)
 
 /* ---- exec ----------------------------------------------------------------------------------------------- */
 
-/* $APSIM_PRELOAD, the build tree's copy next to this program's build, or the installed one. */
+/* $APSIM_PRELOAD (the build tree's copy, set by meson devenv and the tests), else the installed one. */
 static const char *
 preload_library(void)
 {
-    const char *candidates[] = { g_getenv("APSIM_PRELOAD"), APSIM_PRELOAD_BUILT, APSIM_PRELOAD_INSTALLED };
+    const char *candidates[] = { g_getenv("APSIM_PRELOAD"), APSIM_PRELOAD_INSTALLED };
 
     for (guint i = 0; i < G_N_ELEMENTS(candidates); i++)
         if (candidates[i] && g_file_test(candidates[i], G_FILE_TEST_IS_REGULAR))
@@ -480,6 +480,57 @@ run_reaped(char **command)
     return rc;
 }
 
+/* a path as overlayfs reads it in lowerdir=: its separators escaped */
+static void
+append_overlay_path(GString *out, const char *path)
+{
+    for (const char *p = path; *p; p++) {
+        if (*p == ':' || *p == ',' || *p == '\\')
+            g_string_append_c(out, '\\');
+        g_string_append_c(out, *p);
+    }
+}
+
+static gboolean
+dir_has_entries(const char *path)
+{
+    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+
+    return dir && g_dir_read_name(dir);
+}
+
+/* mdevctl's script folders show the callouts and notifiers installed on this machine together with ROOT's own
+ * (ROOT's first where both have a name): the simulated host is the machine's hardware and AP state, the
+ * software installed on it stays the machine's. The union is read-only; without scripts installed on the machine
+ * ROOT's folder is used as it is. Runs in the private mount namespace, before ROOT's /etc/mdevctl.d is bound over
+ * the machine's (whose folders it still reads). */
+static gboolean
+unite_script_dirs(const char *root, GError **error)
+{
+    static const char *const dirs[] = { "etc/mdevctl.d/scripts.d/callouts", "etc/mdevctl.d/scripts.d/notifiers",
+                                        "usr/lib/mdevctl/scripts.d/callouts", "usr/lib/mdevctl/scripts.d/notifiers" };
+
+    for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        g_autofree char *ours = path_in(root, dirs[i]);
+        g_autofree char *machine = g_strconcat("/", dirs[i], NULL);
+        /* /etc's union is mounted on ROOT's folder (ROOT's /etc/mdevctl.d is bound over the machine's next),
+         * /usr/lib's on the machine's folder, which nothing else covers */
+        const char *target = g_str_has_prefix(dirs[i], "etc/") ? ours : machine;
+        g_autoptr(GString) opts = g_string_new("lowerdir=");
+
+        if (!dir_has_entries(machine) || !g_file_test(ours, G_FILE_TEST_IS_DIR))
+            continue;
+        append_overlay_path(opts, ours);
+        g_string_append_c(opts, ':');
+        append_overlay_path(opts, machine);
+        if (mount("overlay", target, "overlay", MS_RDONLY, opts->str) < 0) {
+            apm_set_errno_error(error, errno, _("Cannot show this machine's %s together with %s"), machine, ours);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 static int
 cmd_exec(int argc, char **argv)
 {
@@ -527,6 +578,10 @@ cmd_exec(int argc, char **argv)
                 _exit(0);
             _exit(apsim_netlink_relay(sock) ? 1 : 0);
         }
+    }
+    if (!unite_script_dirs(root, &error)) {
+        g_printerr("apsim exec: %s\n", error->message);
+        return 1;
     }
     for (guint i = 0; i < G_N_ELEMENTS(binds); i++) {
         g_autofree char *source = path_in(root, binds[i].inside);

@@ -391,15 +391,17 @@ cmd_quit(ApsimClient *c, JsonNode *id, JsonObject *args)
 
     (void) args;
     apsim_client_reply(c, id, NULL);
-    apsim_front_event_shutdown(f, FALSE, "host-qmp-quit");
     if (f->owner) {
+        apsim_front_event_shutdown(f, FALSE, "host-qmp-quit");
         apsim_front_end(f); /* the process exits */
         return;
     }
-    /* a guest of the control interface stays known, stopped */
+    /* a guest of the control interface stays known, stopped; stopped before the event says so, so that whoever
+     * reads SHUTDOWN and then asks the host finds the guest stopped and its device closed */
     apsim_front_device_close(f, FALSE);
     f->state = APSIM_RUN_SHUTDOWN;
     apsim_guest_stop(f->qmp->host, f->guest, FALSE);
+    apsim_front_event_shutdown(f, FALSE, "host-qmp-quit");
 }
 
 static void

@@ -237,7 +237,9 @@ find_topology_file(const char *name)
 {
     const char *env = g_getenv("APSIM_TOPOLOGY_DIR");
     g_autofree char *file = g_strconcat(name, ".topo", NULL);
-    const char *dirs[] = { env, APM_SOURCE_DIR "/src/apsim/topologies", APSIM_TOPOLOGY_INSTALL_DIR };
+    /* the build tree's programs are pointed at the source tree's folder through the environment (meson devenv,
+     * the test environment), so that no build-tree path is compiled into what is installed */
+    const char *dirs[] = { env, APSIM_TOPOLOGY_INSTALL_DIR };
 
     if (strchr(name, '/') || g_str_has_suffix(name, ".topo"))
         return g_strdup(name);
@@ -263,8 +265,11 @@ apsim_topology_load(const char *name, GError **error)
     gsize len;
 
     if (!path) {
+        const char *env = g_getenv("APSIM_TOPOLOGY_DIR");
+
         g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND,
-                    _("No topology named '%s' (built-in: tiny, z16, noapxa, max; or give a file path)"), name);
+                    _("No topology named '%s' in %s (built-in: tiny, z16, noapxa, max; or give a file path)"), name,
+                    env && *env ? env : APSIM_TOPOLOGY_INSTALL_DIR);
         return NULL;
     }
     if (!g_file_get_contents(path, &data, &len, &local)) {

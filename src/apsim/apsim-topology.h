@@ -39,7 +39,7 @@ typedef struct {
 } ApsimTopology;
 
 /* name: a built-in topology ("tiny", "z16", "noapxa", "max"), looked up in $APSIM_TOPOLOGY_DIR, then the
- * source tree, then the installed data folder; or a path to a topology file. */
+ * installed data folder; or a path to a topology file. */
 ApsimTopology *apsim_topology_load(const char *name, GError **error);
 ApsimTopology *apsim_topology_parse(const char *data, gsize length, const char *name, GError **error);
 void apsim_topology_free(ApsimTopology *topology);

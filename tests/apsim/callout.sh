@@ -9,7 +9,7 @@ if ! command -v mdevctl >/dev/null; then
   exit 0
 fi
 start_sim tiny
-ln -s "$APMATRIX_CALLOUT" "$ROOT/etc/mdevctl.d/scripts.d/callouts/apmatrix-callout"
+ln -s "$APMATRIX_CALLOUT" "$ROOT/etc/mdevctl.d/scripts.d/callouts/10-apmatrix"
 mdevctl() { "$APSIM" exec "$ROOT" -- mdevctl "$@"; }
 echo -1 > "$SYS/bus/ap/apmask"
 echo -2,-3 > "$SYS/bus/ap/aqmask"

@@ -3,8 +3,19 @@
 #   libvirt_start        start libvirtd and wait until it answers (up to 30 s); 1 on failure
 #   libvirt_stop
 #   VIRSH                "virsh -c qemu:///system"
+# /etc/libvirt starts empty; with LIBVIRT_ETC=machine it is the machine's (its installed hooks too), changed only
+# in this namespace.
 for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt /etc/libvirt; do
-  mkdir -p "$d" && mount -t tmpfs tmpfs "$d"
+  if [ "$d" = /etc/libvirt ] && [ "${LIBVIRT_ETC:-}" = machine ]; then
+    # the machine's configuration, with what is installed in it (hooks), under a private writable layer
+    _lv_etc=$(mktemp -d)
+    # no default network (it would need dnsmasq and the machine's firewall): removed from the private layer only
+    mount -t tmpfs tmpfs "$_lv_etc" && mkdir "$_lv_etc/upper" "$_lv_etc/work" &&
+      mount -t overlay overlay -o "lowerdir=/etc/libvirt,upperdir=$_lv_etc/upper,workdir=$_lv_etc/work" /etc/libvirt &&
+      rm -f /etc/libvirt/qemu/networks/autostart/*.xml
+  else
+    mkdir -p "$d" && mount -t tmpfs tmpfs "$d"
+  fi
 done
 # libvirt 9.0 resolves its compiled-in QEMU user at start: give it one, in this namespace only
 _lv_tmp=$(mktemp -d)

@@ -17,7 +17,7 @@ mdevxml() {
   printf "<device>\n  <parent>ap_matrix</parent>\n  <capability type='mdev'>\n    <type id='vfio_ap-passthrough'/>\n    <uuid>%s</uuid>\n    <attr name='assign_adapter' value='%s'/>\n    <attr name='assign_domain' value='%s'/>\n  </capability>\n</device>\n" "$1" "$2" "$3" > "$ROOT/$1.xml"
 }
 mdevxml $d1 1 1; mdevxml $d2 1 1; mdevxml $d3 1 3
-ln -s "$APMATRIX_CALLOUT" "$ROOT/etc/mdevctl.d/scripts.d/callouts/apmatrix-callout"
+ln -s "$APMATRIX_CALLOUT" "$ROOT/etc/mdevctl.d/scripts.d/callouts/10-apmatrix"
 out=$ROOT/virsh.out
 "$APSIM" exec "$ROOT" -- sh -c "
   . '$(dirname "$0")/libvirt-env.sh'
