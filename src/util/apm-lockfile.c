@@ -7,6 +7,7 @@
 #include <sys/inotify.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -207,16 +208,30 @@ wait_for_release(const char *path, guint delay_ms, int *watch)
 
         if (left <= 0 || poll(&pfd, 1, (int) ((left + 999) / 1000)) <= 0)
             return;
-        while ((n = read(*watch, buf, sizeof(buf))) > 0) {
-            for (char *p = buf; p < buf + n;) {
-                const struct inotify_event *ev = (const struct inotify_event *) p;
-
-                if (ev->len && g_str_equal(ev->name, base))
-                    return;
-                p += sizeof(*ev) + ev->len;
-            }
-        }
+        while ((n = read(*watch, buf, sizeof(buf))) > 0)
+            if (apm_inotify_records_name(buf, (gsize) n, base))
+                return;
     }
+}
+
+gboolean
+apm_inotify_records_name(const char *buf, gsize length, const char *base)
+{
+    gsize at = 0;
+
+    while (at + sizeof(struct inotify_event) <= length) {
+        struct inotify_event ev;
+        const char *name = buf + at + sizeof(ev);
+
+        memcpy(&ev, buf + at, sizeof(ev)); /* the header in this machine's byte order, as the kernel writes it */
+        if (ev.len > length - at - sizeof(ev))
+            return FALSE; /* a cut record */
+        /* the name is NUL-padded to len bytes */
+        if (ev.len && strnlen(name, ev.len) < ev.len && g_str_equal(name, base))
+            return TRUE;
+        at += sizeof(ev) + ev.len;
+    }
+    return FALSE;
 }
 
 ApmLockfile *

@@ -56,4 +56,8 @@ gboolean apm_lockfile_peek_owner(const char *path, pid_t *owner, gint64 *age_sec
 gboolean apm_lockfile_owner_is_stale(pid_t owner, gint64 age_seconds);
 
 void apm_lockfile_free(ApmLockfile *lock);
+
+/* Whether the inotify records in buf (as read(2) gives them: a struct inotify_event in this machine's byte order,
+ * then its len bytes of NUL-padded name, record after record) name base. A cut record ends the scan. */
+gboolean apm_inotify_records_name(const char *buf, gsize length, const char *base);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApmLockfile, apm_lockfile_free)

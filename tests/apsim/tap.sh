@@ -2,7 +2,7 @@
 n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
 # check NAME EXPECTED ACTUAL
 check() {
   if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "expected: $(printf '%s' "$2" | tr '\n' '|')" "got:      $(printf '%s' "$3" | tr '\n' '|')"; fi
