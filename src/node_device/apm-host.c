@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "apm-error.h"
+#include "apm-file.h"
 #include "apm-hostdev.h"
 #include "apm-i18n.h"
 #include "apm-kstrto.h"
@@ -360,6 +361,9 @@ apm_host_parse_udev_masks(const char *rules, ApmMask *apmask, ApmMask *aqmask, g
     return ok;
 }
 
+/* 41-ap.rules holds two rules; a megabyte is far more than any such file */
+#define APM_RULES_MAX (1024 * 1024)
+
 static void
 read_persistent_masks(Reader *r)
 {
@@ -371,9 +375,15 @@ read_persistent_masks(Reader *r)
     r->host->persistent_aqmask = r->host->aqmask;
     if (!apm_sysfs_exists(r->host->root, rules_path))
         return; /* ap-check's rule: without the rules file the live masks are what the host boots with */
-    if (!apm_sysfs_read(r->host->root, rules_path, &text, NULL, &error)) {
-        g_ptr_array_add(r->host->problems, g_strdup(error->message));
-        return;
+    {
+        g_autofree char *full = g_build_filename(r->host->root, rules_path, NULL);
+
+        /* root's file, but read as one a clumsy hand or a link could make anything: not followed, not waited on,
+         * and no larger than a rules file can sensibly be */
+        if (!(text = apm_file_read_untrusted(full, APM_RULES_MAX, APM_FILE_ANY_OWNER, NULL, &error))) {
+            g_ptr_array_add(r->host->problems, g_strdup(error->message));
+            return;
+        }
     }
     r->host->files_read++;
     {
@@ -404,11 +414,13 @@ static void
 read_guest_status(ApmHost *host, const char *file)
 {
     g_autofree char *path = g_strconcat("/run/libvirt/qemu/", file, NULL);
+    g_autofree char *full = g_build_filename(host->root, path, NULL);
     g_autofree char *text = NULL;
     g_autoptr(ApmDomainInfo) info = NULL;
     gsize length = 0;
 
-    if (!apm_sysfs_read(host->root, path, &text, &length, NULL) || length > APM_DOMAIN_XML_MAX)
+    /* no link followed, no FIFO waited on, nothing larger than a domain read */
+    if (!(text = apm_file_read_untrusted(full, APM_DOMAIN_XML_MAX, APM_FILE_ANY_OWNER, &length, NULL)))
         return;
     host->files_read++;
     /* a file libvirt is writing, or not a guest of the AP matrix: no guest to name */

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "apm-error.h"
+#include "apm-file.h"
 #include "apm-i18n.h"
 #include "apm-qmp.h"
 #include "apm-xmldoc.h"
@@ -271,7 +272,15 @@ qmp_guest(QmpFolder *q, const char *name, GError **error)
             return NULL;
         }
     }
-    if (g_file_get_contents(conf, &text, &length, NULL)) {
+    /* the guest folder may be writable by others: the definition is read without following a link or waiting on
+     * a FIFO, only when root or the folder's owner owns it, and no larger than a domain */
+    g_clear_error(&local);
+    text = apm_file_read_untrusted(conf, APM_DOMAIN_XML_MAX, APM_FILE_FOLDER_OWNER, &length, &local);
+    if (!text && !g_error_matches(local, APM_ERROR, APM_ERROR_NOT_FOUND)) {
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("Guest %s's definition: %s"), name, local->message);
+        return NULL;
+    }
+    if (text) {
         g_autoptr(GError) bad = NULL;
 
         g->persistent = TRUE;
@@ -469,9 +478,9 @@ config_edit(QmpFolder *q, const char *name, const ApmHostdev *hostdev, gboolean 
     gsize length = 0;
 
     apm_uuid_format(&hostdev->uuid, uuid);
-    if (!g_file_get_contents(path, &text, &length, &local)) {
-        if (!g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-            g_set_error(error, APM_ERROR, APM_ERROR_IO, _("Cannot read %s: %s"), path, local->message);
+    if (!(text = apm_file_read_untrusted(path, APM_DOMAIN_XML_MAX, APM_FILE_FOLDER_OWNER, &length, &local))) {
+        if (!g_error_matches(local, APM_ERROR, APM_ERROR_NOT_FOUND)) {
+            g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("Guest %s's definition: %s"), name, local->message);
             return FALSE;
         }
         if (!add) {
@@ -559,7 +568,9 @@ config_edit(QmpFolder *q, const char *name, const ApmHostdev *hostdev, gboolean 
                     path);
         return FALSE;
     }
-    if (!g_file_set_contents(path, out->str, out->len, &local)) {
+    /* a new file, renamed over the old (a link in its place is replaced, not followed), with its mode whatever
+     * the umask */
+    if (!g_file_set_contents_full(path, out->str, (gssize) out->len, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &local)) {
         g_set_error(error, APM_ERROR, APM_ERROR_IO, _("Cannot write guest %s's definition %s: %s"), name, path,
                     local->message);
         return FALSE;

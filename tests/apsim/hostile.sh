@@ -1,0 +1,92 @@
+#!/bin/sh
+# Hostile users and broken files (issue 20): what an unprivileged user (nobody, through setpriv) can plant in a
+# folder root's apmatrix reads, and files that are links, FIFOs or endless. Each must be refused or bounded,
+# with a message naming the file, nothing read through a link, and the simulated host unchanged.
+set -u
+. "$(dirname "$0")/tap.sh"
+if ! command -v setpriv >/dev/null || ! id nobody >/dev/null 2>&1; then
+  echo "1..0 # SKIP setpriv (util-linux) or the user nobody is missing"; exit 0
+fi
+start_sim tiny
+am() { timeout 30 "$APMATRIX" --root "$ROOT" "$@"; }
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+state() { "$APSIM" ctl "$ROOT" dump; ls -lR "$ROOT/etc/mdevctl.d"; }
+echo -1 > "$SYS/bus/ap/apmask"
+T=$ROOT/hostile
+mkdir -p "$T"
+secret=$ROOT/secret
+printf 'TOPSECRET\n' > "$secret"; chmod 600 "$secret"
+h=$T/hostdev.xml
+u1=e1000000-0000-4000-8000-000000000001
+u2=e2000000-0000-4000-8000-000000000002
+hostdev_of() { echo "<hostdev mode='subsystem' type='mdev' model='vfio-ap'><source><address uuid='$1'/></source></hostdev>"; }
+hostdev_of $u1 > "$h"
+mdev_xml "$T/u1.xml" $u1 1 1
+am nodedev-define "$T/u1.xml" >/dev/null || echo "# nodedev-define failed"
+
+# ---- 1. a guest folder that a user can write: links, FIFOs, hard links, other users' files ----------------------
+# apsim's monitor folder, given to a user (as a QEMU running as that user would have it); the guests run
+qdir=$ROOT/run/apsim/qmp
+chmod 755 "$ROOT" "$T"; chown nobody:nogroup "$qdir"
+for g in g1 g2 g3 g4 g5 g6; do "$APSIM" ctl "$ROOT" guest-start $g >/dev/null; done
+as_nobody ln -s "$secret" "$qdir/g1.xml"
+before=$(state)
+out=$(am attach-device g1 "$h" --config 2>&1); rc=$?
+check "attach-device --config of a definition planted as a link to a root-only file is refused, naming it" "yes" \
+  "$([ $rc != 0 ] && echo "$out" | grep -q "$qdir/g1.xml is a symbolic link" && echo yes || echo "rc=$rc $out")"
+check "the link is left as it was, and nothing of the file it points to reached the folder" "link none" \
+  "$([ -L "$qdir/g1.xml" ] && echo link || echo replaced) $(grep -rl TOPSECRET "$qdir" 2>/dev/null || echo none)"
+out=$(am list 2>&1); rc=$?
+check "list does not read through the link either" "no yes" \
+  "$(echo "$out" | grep -q TOPSECRET && echo yes || echo no) $(echo "$out" | grep -q 'is a symbolic link' && echo yes || echo "$out")"
+rm -f "$qdir/g1.xml"
+as_nobody mkfifo "$qdir/g2.xml"
+out=$(am attach-device g2 "$h" --config 2>&1); rc=$?
+check "a FIFO in place of a definition is refused at once (no wait for a writer)" "yes" \
+  "$([ $rc != 124 ] && [ $rc != 0 ] && echo "$out" | grep -q "$qdir/g2.xml is not a regular file" && echo yes || echo "rc=$rc $out")"
+rm -f "$qdir/g2.xml"
+cp -p "$secret" "$ROOT/run/secret"   # a hard link stays on one file system
+ln "$ROOT/run/secret" "$qdir/g3.xml"
+out=$(am attach-device g3 "$h" --config 2>&1); rc=$?
+check "a hard link to another file is refused (it has two links)" "yes no" \
+  "$(echo "$out" | grep -q "g3.xml has 2 hard links" && echo yes || echo "rc=$rc $out") $(grep -q hostdev "$ROOT/run/secret" && echo yes || echo no)"
+rm -f "$qdir/g3.xml"
+echo "<domain><name>g4</name><devices></devices></domain>" > "$qdir/g4.xml"; chown 12345 "$qdir/g4.xml"
+out=$(am attach-device g4 "$h" --config 2>&1); rc=$?
+check "a definition owned by a third user is refused" "yes" \
+  "$(echo "$out" | grep -q "g4.xml belongs to user 12345, neither root nor the owner of $qdir" && echo yes || echo "rc=$rc $out")"
+rm -f "$qdir/g4.xml"
+as_nobody sh -c "echo '<domain><name>g5</name><devices></devices></domain>' > '$qdir/g5.xml'"
+(umask 000; am attach-device g5 "$h" --config >/dev/null 2>&1); rc=$?
+check "the folder owner's own definition is edited, and written back with mode 0644 even under umask 000" "0 644 yes" \
+  "$rc $(stat -c %a "$qdir/g5.xml") $(grep -q "$u1" "$qdir/g5.xml" && echo yes || echo no)"
+huge=$qdir/g6.xml
+as_nobody sh -c "head -c 5000000 /dev/zero | tr '\\0' ' ' > '$huge'"
+out=$(am attach-device g6 "$h" --config 2>&1); rc=$?
+check "a definition larger than a domain can be is refused before it is read" "yes" \
+  "$(echo "$out" | grep -q "g6.xml is larger than 4194304 bytes" && echo yes || echo "rc=$rc $out")"
+check "the host is unchanged by all of it" "yes" "$([ "$before" = "$(state)" ] && echo yes || echo no)"
+
+# ---- 4. files that are not sysfs: 41-ap.rules and libvirt's status files as links, FIFOs, endless -------------
+rules=$ROOT/etc/udev/rules.d/41-ap.rules
+ln -s /dev/zero "$rules"
+out=$(am check 2>&1); rc=$?
+check "41-ap.rules linked to /dev/zero: check ends at once instead of reading forever" "yes" \
+  "$([ $rc -lt 124 ] && echo yes || echo "rc=$rc")"
+rm -f "$rules"; mkfifo "$rules"
+out=$(am nodedev-list --cap ap_card 2>&1); rc=$?
+check "41-ap.rules as a FIFO: commands do not wait for a writer" "0" "$rc"
+rm -f "$rules"
+am nodedev-create /dev/stdin >/dev/null 2>&1 <<EOF
+<device><parent>ap_matrix</parent><capability type='mdev'><type id='vfio_ap-passthrough'/><uuid>$u2</uuid>
+<attr name='assign_adapter' value='1'/><attr name='assign_domain' value='1'/></capability></device>
+EOF
+mkdir -p "$ROOT/run/libvirt/qemu"
+mkfifo "$ROOT/run/libvirt/qemu/vmf.xml"
+ln -s "$secret" "$ROOT/run/libvirt/qemu/vml.xml"
+out=$(am nodedev-list --cap mdev 2>&1); rc=$?
+check "a libvirt status file that is a FIFO or a link does not stop or stall a command" "0 yes" \
+  "$rc $(echo "$out" | grep -q "mdev_$(echo $u2 | tr - _)_matrix" && echo yes || echo "$out")"
+rm -f "$ROOT/run/libvirt/qemu/vmf.xml" "$ROOT/run/libvirt/qemu/vml.xml"
+stop_sim
+finish
