@@ -267,12 +267,10 @@ test_live_owner_is_not_stale(Fixture *f, gconstpointer data)
 {
     ApmLockfileOptions o = quick_options(50);
     g_autoptr(GError) error = NULL;
-    struct utimbuf old = { time(NULL) - 1000, time(NULL) - 1000 };
 
     (void) data;
-    /* PID 1 is alive however old the file is */
+    /* PID 1 is alive, and started before the lock was written */
     g_assert_true(g_file_set_contents(f->path, "1\n", -1, NULL));
-    g_assert_cmpint(utime(f->path, &old), ==, 0);
     g_assert_null(apm_lockfile_acquire(f->path, getpid(), &o, &error));
     g_assert_error(error, APM_ERROR, APM_ERROR_TIMEOUT);
     g_assert_nonnull(strstr(error->message, "process 1"));
@@ -332,6 +330,85 @@ test_planted_symlink_never_followed(Fixture *f, gconstpointer data)
     g_assert_null(apm_lockfile_acquire(f->path, getpid(), &o, &error));
     g_assert_error(error, APM_ERROR, APM_ERROR_LOCK);
     g_assert_false(g_file_test(dangling, G_FILE_TEST_EXISTS));
+}
+
+/* What a user other than root can put at the lock's path in the world-writable /run/lock: a file naming a live
+ * process, a link, a FIFO. None of it is a lock; each is removed (never followed) and the lock taken at once. */
+static void
+test_foreign_files_are_not_locks(Fixture *f, gconstpointer data)
+{
+    ApmLockfileOptions o = quick_options(2000);
+    g_autofree char *victim = g_build_filename(f->root, "victim", NULL);
+    g_autofree char *contents = NULL;
+    g_autofree char *mine = g_strdup_printf("%d\n", (int) getpid());
+    g_autoptr(GError) error = NULL;
+    ApmLockfile *lock;
+    struct stat st;
+
+    (void) data;
+    if (geteuid() != 0) {
+        g_test_skip("needs root to give files to another user");
+        return;
+    }
+    /* a live PID written by nobody */
+    g_assert_true(g_file_set_contents(f->path, "1\n", -1, NULL));
+    g_assert_cmpint(chown(f->path, 65534, 65534), ==, 0);
+    lock = apm_lockfile_acquire(f->path, getpid(), &o, &error);
+    g_assert_no_error(error);
+    contents = read_lock(f->path);
+    g_assert_cmpstr(contents, ==, mine);
+    g_assert_true(apm_lockfile_release(lock, &error));
+    g_clear_pointer(&contents, g_free);
+
+    /* nobody's link to root's file: the link goes, the file is untouched */
+    g_assert_true(g_file_set_contents(victim, "999999999\n", -1, NULL));
+    g_assert_cmpint(symlink(victim, f->path), ==, 0);
+    g_assert_cmpint(lchown(f->path, 65534, 65534), ==, 0);
+    lock = apm_lockfile_acquire(f->path, getpid(), &o, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(lstat(f->path, &st), ==, 0);
+    g_assert_true(S_ISREG(st.st_mode));
+    contents = read_lock(victim);
+    g_assert_cmpstr(contents, ==, "999999999\n");
+    g_assert_true(apm_lockfile_release(lock, &error));
+
+    /* nobody's FIFO: not waited on */
+    g_assert_cmpint(mkfifo(f->path, 0666), ==, 0);
+    g_assert_cmpint(chown(f->path, 65534, 65534), ==, 0);
+    lock = apm_lockfile_acquire(f->path, getpid(), &o, &error);
+    g_assert_no_error(error);
+    g_assert_true(apm_lockfile_release(lock, &error));
+}
+
+/* A root-owned lock naming a live process that started after the lock was written: the PID was reused. */
+static void
+test_reused_pid_is_stale(Fixture *f, gconstpointer data)
+{
+    ApmLockfileOptions o = quick_options(300);
+    g_autoptr(GError) error = NULL;
+    struct utimbuf old = { time(NULL) - 60, time(NULL) - 60 };
+    g_autofree char *text = NULL;
+    ApmLockfile *lock;
+    pid_t child = fork();
+
+    (void) data;
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    text = g_strdup_printf("%d\n", (int) child);
+    /* written a minute before the child started */
+    g_assert_true(g_file_set_contents(f->path, text, -1, NULL));
+    g_assert_cmpint(utime(f->path, &old), ==, 0);
+    lock = apm_lockfile_acquire(f->path, getpid(), &o, &error);
+    g_assert_no_error(error);
+    g_assert_true(apm_lockfile_release(lock, &error));
+    /* written now, after the child started: the child may hold it */
+    g_assert_true(g_file_set_contents(f->path, text, -1, NULL));
+    g_assert_null(apm_lockfile_acquire(f->path, getpid(), &o, &error));
+    g_assert_error(error, APM_ERROR, APM_ERROR_TIMEOUT);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
 }
 
 static void
@@ -400,7 +477,9 @@ main(int argc, char **argv)
     ADD("/lockfile/mutual-exclusion-between-processes", test_mutual_exclusion_between_processes);
     ADD("/lockfile/stale-lock-of-dead-owner-is-taken", test_stale_lock_of_dead_owner_is_taken);
     ADD("/lockfile/pidless-lock-stale-only-after-120s", test_pidless_lock_stale_only_after_120s);
-    ADD("/lockfile/live-owner-is-never-stale", test_live_owner_is_not_stale);
+    ADD("/lockfile/live-owner-started-before-the-lock-is-not-stale", test_live_owner_is_not_stale);
+    ADD("/lockfile/files-of-other-users-are-not-locks", test_foreign_files_are_not_locks);
+    ADD("/lockfile/reused-pid-is-stale", test_reused_pid_is_stale);
     ADD("/lockfile/release-by-non-owner-refused", test_release_by_non_owner_refused);
     ADD("/lockfile/planted-symlink-never-followed-or-removed", test_planted_symlink_never_followed);
     ADD("/lockfile/acquire-on-behalf-of-parent", test_acquire_on_behalf_of_parent);

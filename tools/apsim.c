@@ -267,6 +267,10 @@ cmd_start(int argc, char **argv)
         g_autofree char *dir = path_in(root, run_dirs[i]);
 
         g_mkdir_with_parents(dir, 0755);
+        /* as on Debian and Ubuntu, the lock folder is everyone's (sticky): the tools must cope with what users
+         * put there */
+        if (g_str_equal(run_dirs[i], "run/lock"))
+            chmod(dir, 01777);
     }
 
     if (foreground) {

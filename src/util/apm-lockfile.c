@@ -48,6 +48,44 @@ apm_lockfile_free(ApmLockfile *lock)
     g_free(lock);
 }
 
+/* Removes what is at path when it cannot be a lock: a file, link, FIFO or anything else owned by a user other
+ * than root and other than this process's user. Only such a process writes the lock; /run/lock is world-writable,
+ * and what another user put there is not followed, only unlinked (ino, when given: only the file inspected).
+ * Returns TRUE when something was removed. */
+static gboolean
+take_over_foreign(const char *path, const ino_t *ino, uid_t *uid)
+{
+    struct stat st;
+
+    if (lstat(path, &st) < 0 || st.st_uid == 0 || st.st_uid == geteuid())
+        return FALSE;
+    if (ino && st.st_ino != *ino)
+        return FALSE;
+    *uid = st.st_uid;
+    return unlink(path) == 0;
+}
+
+/* When the process pid started, in seconds since the epoch (its /proc/PID/stat start time after boot, and the
+ * boot time of /proc/stat), or -1. */
+static gint64
+process_start_time(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int) pid);
+    g_autofree char *stat = NULL, *sys = NULL;
+    g_auto(GStrv) fields = NULL;
+    const char *after, *btime;
+    long ticks = sysconf(_SC_CLK_TCK);
+
+    if (ticks <= 0 || !g_file_get_contents(path, &stat, NULL, NULL) || !(after = strrchr(stat, ')')) ||
+        !g_file_get_contents("/proc/stat", &sys, NULL, NULL) || !(btime = strstr(sys, "\nbtime ")))
+        return -1;
+    /* after the command's closing parenthesis: field 3 (state) onwards; the start time is field 22 */
+    fields = g_strsplit(after + 2, " ", 21);
+    if (g_strv_length(fields) < 20)
+        return -1;
+    return g_ascii_strtoll(btime + 7, NULL, 10) + g_ascii_strtoll(fields[19], NULL, 10) / ticks;
+}
+
 /* Reads the lock file without following a link: its inode, age and PID (0 when none). Returns 0, or the
  * errno (ENOENT when absent, ELOOP/EINVAL when it is not a regular file). */
 static int
@@ -89,8 +127,16 @@ inspect(const char *path, ino_t *ino, gint64 *age_seconds, pid_t *pid)
 gboolean
 apm_lockfile_owner_is_stale(pid_t owner, gint64 age_seconds)
 {
-    if (owner > 0)
-        return kill(owner, 0) < 0 && errno == ESRCH;
+    if (owner > 0) {
+        gint64 started;
+
+        if (kill(owner, 0) < 0 && errno == ESRCH)
+            return TRUE;
+        /* a process that started after the lock was written cannot have written it: its PID was reused (two
+         * seconds' grace for the clocks' rounding) */
+        started = process_start_time(owner);
+        return started >= 0 && started > (gint64) time(NULL) - age_seconds + 2;
+    }
     return age_seconds > APM_LOCKFILE_STALE_SECONDS;
 }
 
@@ -242,6 +288,7 @@ apm_lockfile_acquire(const char *path, pid_t owner, const ApmLockfileOptions *op
     guint attempts = 0;
     pid_t holder = 0;
     int watch = -2; /* inotify on the lock's folder, made when the lock is first found taken */
+    uid_t uid = 0;
     ApmLockfile *lock;
 
     if (!options) {
@@ -268,9 +315,21 @@ apm_lockfile_acquire(const char *path, pid_t owner, const ApmLockfileOptions *op
         err = inspect(path, &ino, &age, &holder);
         if (err == ENOENT)
             continue; /* released between our link and our look: try again at once */
+        if (err && take_over_foreign(path, NULL, &uid)) {
+            g_printerr(_("%s: %s was not a lock file but something user %u put there; removed it\n"),
+                       g_get_prgname() ? g_get_prgname() : "apmatrix", path, (unsigned) uid);
+            continue;
+        }
         if (err) {
             set_not_regular_error(error, path, err);
             goto fail;
+        }
+        if (take_over_foreign(path, &ino, &uid)) {
+            /* only root writes the AP configuration lock: a file of another user naming a live process would let
+             * anyone stop every AP change */
+            g_printerr(_("%s: %s belonged to user %u, not to root: it is not a lock, and was removed\n"),
+                       g_get_prgname() ? g_get_prgname() : "apmatrix", path, (unsigned) uid);
+            continue;
         }
         if (holder == owner && options->reuse_if_owner) {
             lock = g_new0(ApmLockfile, 1);

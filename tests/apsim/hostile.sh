@@ -67,6 +67,21 @@ check "a definition larger than a domain can be is refused before it is read" "y
   "$(echo "$out" | grep -q "g6.xml is larger than 4194304 bytes" && echo yes || echo "rc=$rc $out")"
 check "the host is unchanged by all of it" "yes" "$([ "$before" = "$(state)" ] && echo yes || echo no)"
 
+# ---- 2. the world-writable lock folder: what a user puts there is not a lock ----------------------------------
+lock=$ROOT/run/lock/s390apconfig.lock
+check "apsim's lock folder is everyone's and sticky, as Debian's /run/lock" "1777" "$(stat -c %a "$ROOT/run/lock")"
+mdev_xml "$T/u3.xml" e3000000-0000-4000-8000-000000000003 1 2
+for plant in "echo 1 > '$lock'" "ln -s '$secret' '$lock'" "mkfifo '$lock'"; do
+  as_nobody sh -c "$plant"
+  t0=$(date +%s)
+  out=$(am nodedev-define "$T/u3.xml" 2>&1); rc=$?
+  secs=$(( $(date +%s) - t0 ))
+  check "a lock planted by nobody ($(echo "$plant" | cut -d' ' -f1-2)) does not stop a change: removed at once, said" \
+    "0 yes yes" "$rc $([ $secs -lt 10 ] && echo yes || echo "${secs}s") $(echo "$out" | grep -q "s390apconfig.lock.*user 65534 put there\|s390apconfig.lock belonged to user 65534" && echo yes || echo "$out")"
+  am nodedev-undefine e3000000-0000-4000-8000-000000000003 >/dev/null 2>&1
+done
+check "and root's file the link pointed to is untouched" "TOPSECRET" "$(cat "$secret")"
+
 # ---- 4. files that are not sysfs: 41-ap.rules and libvirt's status files as links, FIFOs, endless -------------
 rules=$ROOT/etc/udev/rules.d/41-ap.rules
 ln -s /dev/zero "$rules"
