@@ -72,6 +72,22 @@ process_alive(pid_t pid)
     return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
 }
 
+/* Whether pid runs an apsim program: apsim stop must not kill another process whose PID a pidfile names */
+static gboolean
+process_is_apsim(pid_t pid)
+{
+    g_autofree char *link = g_strdup_printf("/proc/%d/exe", (int) pid);
+    g_autofree char *exe = g_file_read_link(link, NULL);
+    g_autofree char *base = NULL;
+
+    if (!exe)
+        return FALSE;
+    if (g_str_has_suffix(exe, " (deleted)")) /* rebuilt while it runs */
+        exe[strlen(exe) - strlen(" (deleted)")] = '\0';
+    base = g_path_get_basename(exe);
+    return g_str_equal(base, "apsim");
+}
+
 static pid_t
 read_pid(const char *root)
 {
@@ -82,7 +98,7 @@ read_pid(const char *root)
     if (!g_file_get_contents(pidfile, &text, NULL, NULL))
         return 0;
     pid = strtol(text, NULL, 10);
-    return pid > 0 && process_alive((pid_t) pid) ? (pid_t) pid : 0;
+    return pid > 0 && process_alive((pid_t) pid) && process_is_apsim((pid_t) pid) ? (pid_t) pid : 0;
 }
 
 /* ---- start ---------------------------------------------------------------------------------------------- */
@@ -147,7 +163,8 @@ serve(const char *root, ApsimTopology *topology, int report_fd)
         apsim_qmp_free(qmp);
         goto fail;
     }
-    g_file_set_contents(pidfile, pidtext, -1, NULL);
+    /* root's, whatever the umask: apsim stop kills the PID it names */
+    g_file_set_contents_full(pidfile, pidtext, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, NULL);
     apsim_fuse_handle_signals(running_fuse);
     if (report_fd >= 0) {
         if (write(report_fd, "ok", 2) < 0) {
@@ -336,7 +353,22 @@ cmd_stop(int argc, char **argv)
     root = g_canonicalize_filename(argv[0], NULL);
     pidfile = path_in(root, "run/apsim/apsim.pid");
     pid = read_pid(root);
-    if (pid) {
+    if (!pid) {
+        /* a pidfile naming no apsim (gone, or a process that is not apsim): the daemon, if one still serves the
+         * tree, is asked to stop through its control socket, never found by guessing a PID */
+        g_autofree char *sock = path_in(root, "run/apsim/control");
+        g_autofree char *sys = path_in(root, "sys");
+        g_autofree char *reply = NULL;
+        gboolean ok = FALSE;
+
+        if (g_file_test(sock, G_FILE_TEST_EXISTS) && (reply = apsim_control_request(sock, "stop", &ok, NULL)) &&
+            ok) {
+            for (int i = 0; i < 1000 && is_mountpoint(sys); i++)
+                g_usleep(10 * 1000);
+            pid = -1;
+        }
+    }
+    if (pid > 0) {
         kill(pid, SIGTERM);
         for (int i = 0; i < 1000 && process_alive(pid); i++)
             g_usleep(10 * 1000);

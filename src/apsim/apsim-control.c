@@ -3,6 +3,7 @@
 #include "apsim-control.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <gio/gio.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -370,7 +371,9 @@ apsim_control_start(ApsimHost *host, ApsimQmp *qmp, ApsimUdev *udev, const char 
     g_strlcpy(addr.sun_path, socket_path, sizeof(addr.sun_path));
     unlink(socket_path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0 || listen(fd, 64) < 0) {
+    /* root's socket, whatever the umask: the control interface changes the whole simulated host */
+    if (fd < 0 || bind(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0 || chmod(socket_path, 0600) < 0 ||
+        listen(fd, 64) < 0) {
         apm_set_errno_error(error, errno, _("Cannot listen on %s"), socket_path);
         if (fd >= 0)
             close(fd);

@@ -3,6 +3,7 @@
 #include "apsim-qmp-private.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <gio/gunixsocketaddress.h>
 #include <unistd.h>
 
@@ -561,6 +562,12 @@ job_start(gpointer data)
     addr = g_unix_socket_address_new(f->path);
     if (!g_socket_listener_add_address(G_SOCKET_LISTENER(f->service), addr, G_SOCKET_TYPE_STREAM,
                                        G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL, &j->error)) {
+        apsim_front_end(f);
+        return G_SOURCE_REMOVE;
+    }
+    /* a guest's monitor is root's, as libvirt makes QEMU's, whatever the umask */
+    if (chmod(f->path, 0600) < 0) {
+        apm_set_errno_error(&j->error, errno, "%s", f->path);
         apsim_front_end(f);
         return G_SOURCE_REMOVE;
     }

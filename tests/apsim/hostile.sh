@@ -103,5 +103,26 @@ out=$(am nodedev-list --cap mdev 2>&1); rc=$?
 check "a libvirt status file that is a FIFO or a link does not stop or stall a command" "0 yes" \
   "$rc $(echo "$out" | grep -q "mdev_$(echo $u2 | tr - _)_matrix" && echo yes || echo "$out")"
 rm -f "$ROOT/run/libvirt/qemu/vmf.xml" "$ROOT/run/libvirt/qemu/vml.xml"
+
+# ---- 5. modes under umask 000 ---------------------------------------------------------------------------------
+am nodedev-destroy $u2 >/dev/null 2>&1
+(umask 000; am attach-device g1 "$h" >/dev/null 2>&1)
+check "an on-demand record made under umask 000 is root's, mode 644" "644" \
+  "$(stat -c %a "$ROOT/run/apmatrix/on-demand/$u1" 2>&1)"
+R2=$(mktemp -d /tmp/apsim-test.XXXXXX)
+(umask 000; "$APSIM" start "$R2" --topology tiny >/dev/null) || echo "# apsim start under umask 000 failed"
+"$APSIM" ctl "$R2" guest-start v1 >/dev/null
+check "apsim under umask 000: its pidfile 644, its control socket and guest monitors 600" "644 600 600" \
+  "$(stat -c %a "$R2/run/apsim/apsim.pid" "$R2/run/apsim/control" "$R2/run/apsim/qmp/v1.sock" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+real=$(cat "$R2/run/apsim/apsim.pid")
+sleep 300 & victim=$!
+echo $victim > "$R2/run/apsim/apsim.pid"
+"$APSIM" stop "$R2" >/dev/null 2>&1
+for i in $(seq 50); do kill -0 "$real" 2>/dev/null || break; sleep 0.1; done
+check "apsim stop does not kill a process that is not apsim, whatever the pidfile names; it stops apsim itself" \
+  "alive gone unmounted" "$(kill -0 $victim 2>/dev/null && echo alive || echo killed) \
+$(kill -0 "$real" 2>/dev/null && echo running || echo gone) $(mountpoint -q "$R2/sys" && echo mounted || echo unmounted)"
+kill $victim 2>/dev/null; wait $victim 2>/dev/null
+"$APSIM" stop "$R2" >/dev/null 2>&1; rm -rf "$R2"
 stop_sim
 finish
