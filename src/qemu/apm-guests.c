@@ -179,7 +179,7 @@ qmp_file(const QmpFolder *q, const char *name, const char *suffix)
 
 /* The vfio-ap device of a running QEMU: its id among /machine/peripheral and the mdev of its sysfsdev */
 static gboolean
-qmp_read_device(ApmQmp *qmp, guint timeout_ms, ApmHostdev **hostdev, GError **error)
+qmp_read_device_within(ApmQmp *qmp, guint timeout_ms, ApmHostdev **hostdev, GError **error)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autoptr(JsonNode) args = NULL;
@@ -247,6 +247,19 @@ qmp_read_device(ApmQmp *qmp, guint timeout_ms, ApmHostdev **hostdev, GError **er
     }
     *hostdev = NULL;
     return TRUE;
+}
+
+/* The whole listing of a guest's devices in one time budget: a monitor that answers each of many qom-gets just
+ * in time must not stall the caller for their number times the timeout */
+static gboolean
+qmp_read_device(ApmQmp *qmp, guint timeout_ms, ApmHostdev **hostdev, GError **error)
+{
+    gboolean ok;
+
+    apm_qmp_set_deadline(qmp, timeout_ms);
+    ok = qmp_read_device_within(qmp, timeout_ms, hostdev, error);
+    apm_qmp_set_deadline(qmp, 0);
+    return ok;
 }
 
 /* A guest from its socket and config file; a socket nobody listens on is a guest that stopped */

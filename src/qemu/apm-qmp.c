@@ -16,10 +16,19 @@
 
 /* One connection, used by one thread at a time: plain socket calls and poll(), with a deadline for every wait
  * (a monitor exchange is a line out and a line or two back: no main loop is needed for that) */
+/* What a peer may make root hold: a line (QEMU's longest replies to what apmatrix asks are a few kilobytes; the
+ * greeting is a few hundred bytes), and the events nobody has asked for yet (only the newest are kept) */
+#define QMP_MAX_LINE (1024 * 1024)
+#define QMP_MAX_GREETING (64 * 1024)
+#define QMP_MAX_EVENTS 256
+
 struct ApmQmp {
     char *path;
     int fd;
     GString *in;         /* bytes received and not yet taken as lines */
+    gsize scanned;       /* how much of in holds no line end (each byte is looked at once) */
+    gint64 deadline;     /* the conversation's own end (monotonic µs), 0: none */
+    guint dropped;       /* events dropped, the queue being full */
     GHashTable *replies; /* id -> JsonNode (the whole reply object) */
     GQueue events;       /* JsonNode (the whole event object) */
     gboolean greeted;
@@ -56,6 +65,10 @@ on_message(ApmQmp *qmp, JsonNode *node)
         json_node_unref(node);
     } else if (json_object_has_member(o, "event")) {
         g_queue_push_tail(&qmp->events, node);
+        if (qmp->events.length > QMP_MAX_EVENTS) {
+            json_node_unref(g_queue_pop_head(&qmp->events));
+            qmp->dropped++;
+        }
     } else if (apm_json_member_int(o, "id", &number)) {
         g_autofree char *id = g_strdup_printf("%" G_GINT64_FORMAT, number);
 
@@ -84,17 +97,24 @@ static void
 take_lines(ApmQmp *qmp)
 {
     gsize start = 0;
+    gsize limit = qmp->greeted ? QMP_MAX_LINE : QMP_MAX_GREETING;
 
-    for (gsize i = 0; i < qmp->in->len && !qmp->closed; i++) {
+    for (gsize i = qmp->scanned; i < qmp->in->len && !qmp->closed; i++) {
         char c = qmp->in->str[i];
 
         if (c != '\n' && c != '\r')
             continue;
         qmp->in->str[i] = '\0';
-        on_line(qmp, qmp->in->str + start);
+        if (i - start > limit)
+            set_closed(qmp, _("it sent a line longer than a monitor's message can be"));
+        else
+            on_line(qmp, qmp->in->str + start);
         start = i + 1;
     }
     g_string_erase(qmp->in, 0, (gssize) start);
+    qmp->scanned = qmp->in->len;
+    if (qmp->in->len > limit && !qmp->closed)
+        set_closed(qmp, _("it sent a line longer than a monitor's message can be"));
 }
 
 typedef gboolean (*Done)(ApmQmp *qmp, gpointer data);
@@ -104,6 +124,10 @@ static gboolean
 wait_for(ApmQmp *qmp, Done done, gpointer data, guint timeout_ms, const char *what, GError **error)
 {
     gint64 deadline = g_get_monotonic_time() + (gint64) timeout_ms * 1000;
+    gboolean overall = qmp->deadline && qmp->deadline < deadline;
+
+    if (overall)
+        deadline = qmp->deadline;
 
     take_lines(qmp);
     while (!done(qmp, data) && !qmp->closed) {
@@ -139,6 +163,10 @@ wait_for(ApmQmp *qmp, Done done, gpointer data, guint timeout_ms, const char *wh
     if (qmp->closed)
         g_set_error(error, APM_ERROR, APM_ERROR_PEER, _("QEMU's monitor %s closed while waiting for %s: %s"), qmp->path,
                     what, qmp->closed_why);
+    else if (overall)
+        g_set_error(error, APM_ERROR, APM_ERROR_TIMEOUT,
+                    _("QEMU's monitor %s gave no %s before the end of the time given to the whole exchange"),
+                    qmp->path, what);
     else
         g_set_error(error, APM_ERROR, APM_ERROR_TIMEOUT, _("QEMU's monitor %s gave no %s within %u ms"), qmp->path, what,
                     timeout_ms);
@@ -188,6 +216,12 @@ send_line(ApmQmp *qmp, const char *text, guint timeout_ms, GError **error)
         }
     }
     return TRUE;
+}
+
+void
+apm_qmp_set_deadline(ApmQmp *qmp, guint timeout_ms)
+{
+    qmp->deadline = timeout_ms ? g_get_monotonic_time() + (gint64) timeout_ms * 1000 : 0;
 }
 
 const char *

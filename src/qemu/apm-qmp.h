@@ -18,6 +18,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApmQmp, apm_qmp_free)
 /* QEMU's version from the greeting, "8.2.0"; "" when it did not say. */
 const char *apm_qmp_version(const ApmQmp *qmp);
 
+/* Every wait from now on ends within timeout_ms of now, whatever its own timeout: a conversation of many exchanges
+ * (listing a guest's devices) gets one budget, not one per exchange. 0 lifts it. */
+void apm_qmp_set_deadline(ApmQmp *qmp, guint timeout_ms);
+
 /* Runs a command (arguments: a JSON object or NULL, not taken) and returns its "return" value. A QMP error
  * becomes APM_ERROR_PEER "QEMU refused COMMAND: description (class)"; DeviceNotFound becomes APM_ERROR_NOT_FOUND.
  * Events that arrive meanwhile are kept for apm_qmp_wait_event. */

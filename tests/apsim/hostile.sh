@@ -67,6 +67,37 @@ check "a definition larger than a domain can be is refused before it is read" "y
   "$(echo "$out" | grep -q "g6.xml is larger than 4194304 bytes" && echo yes || echo "rc=$rc $out")"
 check "the host is unchanged by all of it" "yes" "$([ "$before" = "$(state)" ] && echo yes || echo no)"
 
+# ---- 3. a hostile QEMU monitor in the guest folder: slow answers, floods of events, endless lines -------------
+# apmatrix list is timed and its peak memory taken (getrusage of the child)
+measure() { python3 -c 'import resource, subprocess, sys, time
+t = time.monotonic(); r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+print("%d %d" % (time.monotonic() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024))
+sys.stderr.write(r.stdout.decode(errors="replace"))' "$APMATRIX" --root "$ROOT" list 2>"$T/list.out"; }
+for mode in drip flood long; do
+  setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 "$(dirname "$0")/hostile-qmp.py" \
+    "$qdir/evil.sock" $mode >/dev/null 2>&1 & peer=$!
+  for i in $(seq 50); do [ -S "$qdir/evil.sock" ] && break; sleep 0.1; done
+  set -- $(measure)
+  case $mode in
+    drip) what="answering each request just in time" ;;
+    flood) what="flooding events" ;;
+    long) what="sending a line without end" ;;
+  esac
+  check "a monitor $what: list ends within one monitor timeout for it (${1} s) and holds little memory (${2} MiB)" \
+    "yes yes" "$([ "$1" -le 12 ] && echo yes || echo no) $([ "$2" -le 400 ] && echo yes || echo no)"
+  check "the other guests are listed, the hostile one is named" "yes" \
+    "$(grep -q "^ *g5 " "$T/list.out" && grep -q 'evil' "$T/list.out" && echo yes || cat "$T/list.out" | head -5)"
+  if [ $mode = drip ]; then
+    # one guest's own conversation (attach-device reads its devices first): one budget for all of it
+    t0=$(date +%s)
+    out=$(am attach-device evil "$h" 2>&1); rc=$?
+    secs=$(( $(date +%s) - t0 ))
+    check "attach-device to that guest gives up within one monitor timeout for the whole exchange (${secs} s)" "yes yes" \
+      "$([ $secs -le 7 ] && echo yes || echo no) $([ $rc != 0 ] && echo "$out" | grep -q 'before the end of the time given to the whole exchange' && echo yes || echo "rc=$rc $out")"
+  fi
+  kill $peer; wait $peer 2>/dev/null; rm -f "$qdir/evil.sock"
+done
+
 # ---- 2. the world-writable lock folder: what a user puts there is not a lock ----------------------------------
 lock=$ROOT/run/lock/s390apconfig.lock
 check "apsim's lock folder is everyone's and sticky, as Debian's /run/lock" "1777" "$(stat -c %a "$ROOT/run/lock")"
