@@ -107,15 +107,23 @@ parse_args(int argc, char **argv, Args *a, gboolean *version, GError **error)
     return TRUE;
 }
 
+/* mdevctl's JSON on standard input, all of it (its length: a NUL byte in it is the parser's to refuse, not a
+ * place to stop reading); NULL when there is more than a configuration can be */
+#define STDIN_MAX (1024 * 1024)
 static char *
-read_stdin(void)
+read_stdin(gsize *length)
 {
     g_autoptr(GString) text = g_string_new(NULL);
     char buf[4096];
     ssize_t n;
 
-    while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0 && text->len < 1024 * 1024)
+    while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
+        if (text->len + (gsize) n > STDIN_MAX)
+            return NULL;
         g_string_append_len(text, buf, n);
+    }
+    if (length)
+        *length = text->len;
     return g_string_free(g_steal_pointer(&text), FALSE);
 }
 
@@ -166,6 +174,7 @@ handle_pre(const char *root, const Args *a, const ApmUuid *uuid)
     g_autoptr(GError) error = NULL;
     g_autoptr(ApmLockfile) lock = lock_for_parent(root, FALSE, &error);
     g_autofree char *input = NULL;
+    gsize input_len = 0;
     g_autoptr(ApmMdevConfig) config = NULL;
     g_autoptr(ApmHost) host = NULL;
     g_autoptr(ApmPlan) plan = NULL;
@@ -187,8 +196,11 @@ handle_pre(const char *root, const Args *a, const ApmUuid *uuid)
             return fail(_("mdev %s is not defined"), a->uuid);
         }
     }
-    input = read_stdin();
-    config = apm_mdev_config_parse(input, -1, &error);
+    if (!(input = read_stdin(&input_len))) {
+        release_for_parent(root);
+        return fail(_("the configuration on standard input is larger than 1 MiB"));
+    }
+    config = apm_mdev_config_parse(input, (gssize) input_len, &error);
     if (!config) {
         release_for_parent(root);
         return fail("%s", error->message);
@@ -253,14 +265,15 @@ static int
 handle_live(const char *root, const ApmUuid *uuid)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *input = read_stdin();
-    g_autoptr(ApmMdevConfig) config = apm_mdev_config_parse(input, -1, &error);
+    gsize input_len = 0;
+    g_autofree char *input = read_stdin(&input_len);
+    g_autoptr(ApmMdevConfig) config = input ? apm_mdev_config_parse(input, (gssize) input_len, &error) : NULL;
     ApmLockfile *lock;
     ApmExecOptions options;
     int rc;
 
     if (!config)
-        return fail("%s", error->message);
+        return fail("%s", input ? error->message : _("the configuration on standard input is larger than 1 MiB"));
     if (!g_str_equal(config->mdev_type, AP_TYPE))
         return fail(_("mdev type '%s' is not vfio_ap-passthrough"), config->mdev_type);
     apm_exec_options_init(&options);
@@ -308,8 +321,11 @@ handle_capabilities(void)
     static const char *const events[] = { "pre", "post", "get", "live", "notify" };
     static const char *const actions[] = { "define", "undefine", "start", "stop", "modify", "attributes",
                                            "capabilities" };
-    g_autofree char *input = read_stdin();
+    g_autofree char *input = read_stdin(NULL);
     GString *out = g_string_new("{\"supports\":{\"version\":2,\"actions\":[");
+
+    if (!input)
+        input = g_strdup("");
 
     for (guint i = 0; i < G_N_ELEMENTS(actions); i++)
         if (strstr(input, actions[i]))

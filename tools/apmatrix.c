@@ -48,6 +48,8 @@ code_name(int code)
     case APM_ERROR_LOCK:
     case APM_ERROR_TIMEOUT:
         return "lock";
+    case APM_ERROR_PEER_TIMEOUT:
+        return "peer-timeout";
     case APM_ERROR_UNSUPPORTED:
         return "unsupported";
     default:
@@ -70,6 +72,8 @@ exit_for(const GError *error)
     case APM_ERROR_LOCK:
     case APM_ERROR_TIMEOUT:
         return EXIT_LOCK;
+    case APM_ERROR_PEER_TIMEOUT:
+        return EXIT_PEER;
     default:
         return EXIT_FAILED;
     }

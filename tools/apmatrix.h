@@ -20,6 +20,7 @@ enum {
     EXIT_LOCK = 6,       /* the host config lock could not be taken in time */
     EXIT_DIFFERS = 7,    /* done, but the kernel holds something other than predicted */
     EXIT_FINDINGS = 8,   /* check: the audit found something wrong */
+    EXIT_PEER = 9,       /* a guest's QEMU monitor did not answer in time */
 };
 
 typedef struct Globals {

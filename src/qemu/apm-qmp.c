@@ -118,6 +118,7 @@ take_lines(ApmQmp *qmp)
 }
 
 typedef gboolean (*Done)(ApmQmp *qmp, gpointer data);
+static gboolean take_event(ApmQmp *qmp, gpointer data);
 
 /* Reads until done says so, the peer closes, or timeout_ms pass. */
 static gboolean
@@ -125,6 +126,9 @@ wait_for(ApmQmp *qmp, Done done, gpointer data, guint timeout_ms, const char *wh
 {
     gint64 deadline = g_get_monotonic_time() + (gint64) timeout_ms * 1000;
     gboolean overall = qmp->deadline && qmp->deadline < deadline;
+    /* an event the guest itself sends (DEVICE_DELETED) is the guest's answer, documented apart; a monitor that
+     * gives no reply, greeting or connection is a peer that does not answer */
+    int code = done == take_event ? APM_ERROR_TIMEOUT : APM_ERROR_PEER_TIMEOUT;
 
     if (overall)
         deadline = qmp->deadline;
@@ -164,11 +168,11 @@ wait_for(ApmQmp *qmp, Done done, gpointer data, guint timeout_ms, const char *wh
         g_set_error(error, APM_ERROR, APM_ERROR_PEER, _("QEMU's monitor %s closed while waiting for %s: %s"), qmp->path,
                     what, qmp->closed_why);
     else if (overall)
-        g_set_error(error, APM_ERROR, APM_ERROR_TIMEOUT,
+        g_set_error(error, APM_ERROR, code,
                     _("QEMU's monitor %s gave no %s before the end of the time given to the whole exchange"),
                     qmp->path, what);
     else
-        g_set_error(error, APM_ERROR, APM_ERROR_TIMEOUT, _("QEMU's monitor %s gave no %s within %u ms"), qmp->path, what,
+        g_set_error(error, APM_ERROR, code, _("QEMU's monitor %s gave no %s within %u ms"), qmp->path, what,
                     timeout_ms);
     return FALSE;
 }
@@ -204,7 +208,7 @@ send_line(ApmQmp *qmp, const char *text, guint timeout_ms, GError **error)
             gint64 left = deadline - g_get_monotonic_time();
 
             if (left <= 0) {
-                g_set_error(error, APM_ERROR, APM_ERROR_TIMEOUT, _("QEMU's monitor %s took no command within %u ms"),
+                g_set_error(error, APM_ERROR, APM_ERROR_PEER_TIMEOUT, _("QEMU's monitor %s took no command within %u ms"),
                             qmp->path, timeout_ms);
                 return FALSE;
             }
@@ -351,7 +355,7 @@ connect_unix(const char *path, guint timeout_ms, GError **error)
         err = errno;
         close(fd);
         if (err == EAGAIN || err == EINPROGRESS || err == ETIMEDOUT)
-            g_set_error(error, APM_ERROR, APM_ERROR_TIMEOUT, _("QEMU's monitor %s gave no %s within %u ms"), path,
+            g_set_error(error, APM_ERROR, APM_ERROR_PEER_TIMEOUT, _("QEMU's monitor %s gave no %s within %u ms"), path,
                         _("connection"), timeout_ms);
         else
             g_set_error(error, APM_ERROR, err == ENOENT || err == ECONNREFUSED ? APM_ERROR_NOT_FOUND : APM_ERROR_PEER,

@@ -16,6 +16,7 @@ typedef enum {
     APM_ERROR_IO,           /* a file could not be read or written */
     APM_ERROR_PEER,         /* an external program or protocol peer failed */
     APM_ERROR_INTERNAL,     /* a bug: an invariant did not hold */
+    APM_ERROR_PEER_TIMEOUT, /* a protocol peer (a QEMU monitor) did not answer in time */
 } ApmErrorCode;
 
 GQuark apm_error_quark(void);

@@ -174,7 +174,7 @@ apm_json_check(const char *text, gssize length, GError **error)
     gboolean done = FALSE; /* the value is complete: only white space may follow */
 
     if (!g_utf8_validate_len(text, (gsize) (s.end - text), &bad))
-        return fail(&s, bad, "%s", _("the text is not UTF-8"));
+        return fail(&s, bad, "%s", *bad == '\0' ? _("the text holds a NUL byte") : _("the text is not UTF-8"));
     while (s.p < s.end) {
         const char c = *s.p;
 
