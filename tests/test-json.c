@@ -199,7 +199,7 @@ test_refused(void)
         g_autoptr(GError) error = NULL;
 
         g_assert_null(apm_json_parse("[1,\0 2]", 7, &error));
-        g_assert_nonnull(strstr(error->message, "not UTF-8"));
+        g_assert_nonnull(strstr(error->message, "a NUL byte"));
     }
     /* where: line and column (in characters) of the trouble */
     {
