@@ -391,6 +391,7 @@ cmd_check(Globals *g, const ApmArgs *args)
     int code = EXIT_OK;
 
     (void) args;
+    g->problems_as_findings = TRUE;
     host = read_host_with_guests(g, FALSE, &code);
     if (!host)
         return code;

@@ -140,8 +140,13 @@ read_host_detail(const Globals *g, ApmHostRead detail, int *code)
     g_autoptr(ApmProgress) progress = apm_progress_new(_("Reading the AP host"));
     ApmHost *host = apm_host_read_detail(g->root, detail, progress, &error);
 
-    if (!host)
+    if (!host) {
         *code = report_error(g, error, NULL);
+        return NULL;
+    }
+    /* what could not be read is said, not shown as zeros or as "the same as the live masks" */
+    for (guint i = 0; !g->problems_as_findings && host->problems && i < host->problems->len; i++)
+        g_printerr(_("apmatrix: warning: %s\n"), (const char *) g_ptr_array_index(host->problems, i));
     return host;
 }
 

@@ -31,6 +31,7 @@ typedef struct Globals {
     const char *connect;   /* --connect URI: libvirt's guests */
     const char *qmp_dir;   /* --qmp-dir DIR: QEMU monitors */
     guint unplug_timeout_ms;
+    gboolean problems_as_findings; /* check: what the host read could not read is a finding, not a warning */
 } Globals;
 
 /* A usage error on stderr, with the hint to --help; EXIT_USAGE */

@@ -251,6 +251,22 @@ check_definitions_configured(const ApmHost *host, GPtrArray *findings)
     }
 }
 
+/* What the host snapshot could not read, or read in no form the kernel writes (a missing mask, a rules file that is
+ * a link or holds no mask the kernel would take): the view of the host is incomplete there. The definition files
+ * have their own finding. */
+static void
+check_read_problems(const ApmHost *host, GPtrArray *findings)
+{
+    for (guint i = 0; host->problems && i < host->problems->len; i++) {
+        const char *problem = g_ptr_array_index(host->problems, i);
+
+        if (strstr(problem, APM_STORE_DIR "/"))
+            continue;
+        add(findings, "host-unreadable", APM_FINDING_WARNING, NULL,
+            _("Part of the host could not be read, so what apmatrix shows of it may be wrong: %s"), problem);
+    }
+}
+
 /* Definition files that mdevctl and apmatrix cannot read */
 static void
 check_corrupt_definitions(const ApmHost *host, GPtrArray *findings)
@@ -523,6 +539,7 @@ apm_audit(const ApmHost *host)
 {
     GPtrArray *findings = g_ptr_array_new_with_free_func((GDestroyNotify) apm_finding_free);
 
+    check_read_problems(host, findings);
     check_corrupt_definitions(host, findings);
     check_autostart_overlap(host, findings);
     check_persistent_masks(host, findings);

@@ -123,6 +123,16 @@ rm -f "$rules"; mkfifo "$rules"
 out=$(am nodedev-list --cap ap_card 2>&1); rc=$?
 check "41-ap.rules as a FIFO: commands do not wait for a writer" "0" "$rc"
 rm -f "$rules"
+# 6. a rules file a clumsy hand broke: said on the command, a finding of check, never "the same as the live masks"
+printf 'ACTION=="add", SUBSYSTEM=="ap", KERNEL=="card*", ATTR{../../bus/ap/apmask}="0xzz", ATTR{../../bus/ap/aqmask}="0xff"\n' > "$rules"
+out=$(am mask 2>&1)
+check "a mask in 41-ap.rules not in the kernel's form is warned about on the command that met it" "yes" \
+  "$(echo "$out" | grep -q "apmatrix: warning: /etc/udev/rules.d/41-ap.rules: a mask is not in the kernel's form" && echo yes || echo "$out")"
+out=$(am check 2>&1)
+check "and check has it as a finding (and no warning line)" "yes no" \
+  "$(echo "$out" | grep -q "host-unreadable.*41-ap.rules: a mask is not in the kernel's form" && echo yes || echo "$out" | head -3) \
+$(echo "$out" | grep -q "apmatrix: warning:" && echo yes || echo no)"
+rm -f "$rules"
 am nodedev-create /dev/stdin >/dev/null 2>&1 <<EOF
 <device><parent>ap_matrix</parent><capability type='mdev'><type id='vfio_ap-passthrough'/><uuid>$u2</uuid>
 <attr name='assign_adapter' value='1'/><attr name='assign_domain' value='1'/></capability></device>
