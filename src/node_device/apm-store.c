@@ -23,6 +23,25 @@ apm_stored_def_free(ApmStoredDef *def)
     g_free(def);
 }
 
+/* The store folder must be a folder, not a link to one: definitions read from or written to wherever a link
+ * points would be the host's boot configuration all the same (mdevctl reads them at boot) */
+static gboolean
+check_store_dir(const char *root, GError **error)
+{
+    g_autofree char *dir = apm_root_path(root, APM_STORE_DIR);
+    struct stat st;
+
+    if (lstat(dir, &st) < 0)
+        return TRUE; /* missing: made when the first definition is written */
+    if (!S_ISDIR(st.st_mode)) {
+        g_set_error(error, APM_ERROR, APM_ERROR_INVALID,
+                    _("%s is not a folder (a symbolic link or something else is there); definitions are kept in a "
+                      "folder of their own"), dir);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static char *
 def_path(const char *root, const ApmUuid *uuid)
 {
@@ -77,11 +96,11 @@ ApmMdevConfig *
 apm_store_read(const char *root, const ApmUuid *uuid, GError **error)
 {
     g_autofree char *path = def_path(root, uuid);
-    g_autofree char *text = read_regular(path, error);
+    g_autofree char *text = NULL;
     g_autoptr(GError) local = NULL;
     ApmMdevConfig *config;
 
-    if (!text)
+    if (!check_store_dir(root, error) || !(text = read_regular(path, error)))
         return NULL;
     config = apm_mdev_config_parse(text, -1, &local);
     if (!config)
@@ -101,9 +120,15 @@ GPtrArray *
 apm_store_list(const char *root, GPtrArray **problems, GError **error)
 {
     g_autoptr(GError) local = NULL;
-    g_autoptr(GPtrArray) names = apm_sysfs_list(root, APM_STORE_DIR, &local);
-    GPtrArray *defs = g_ptr_array_new_with_free_func((GDestroyNotify) apm_stored_def_free);
+    g_autoptr(GPtrArray) names = NULL;
+    GPtrArray *defs = NULL;
 
+    if (problems)
+        *problems = NULL;
+    if (!check_store_dir(root, error))
+        return NULL;
+    names = apm_sysfs_list(root, APM_STORE_DIR, &local);
+    defs = g_ptr_array_new_with_free_func((GDestroyNotify) apm_stored_def_free);
     if (problems)
         *problems = g_ptr_array_new_with_free_func(g_free);
     if (!names) {
@@ -147,6 +172,8 @@ apm_store_write(const char *root, const ApmUuid *uuid, const ApmMdevConfig *conf
     gsize len = strlen(text);
     int fd = -1, dfd;
 
+    if (!check_store_dir(root, error))
+        return FALSE;
     if (g_mkdir_with_parents(dir, 0755) < 0) {
         apm_set_errno_error(error, errno, _("Cannot create %s"), dir);
         return FALSE;

@@ -154,6 +154,13 @@ check "the callout refuses a configuration with a NUL byte in it instead of read
   "$rc $(echo "$out" | grep -qi 'nul' && echo yes || echo "$out")"
 check "and leaves no lock behind" "no" "$([ -e "$ROOT/run/lock/s390apconfig.lock" ] && echo yes || echo no)"
 
+mv "$ROOT/etc/mdevctl.d/matrix" "$ROOT/etc/mdevctl.d/matrix.real"
+mkdir "$T/elsewhere"; ln -s "$T/elsewhere" "$ROOT/etc/mdevctl.d/matrix"
+out=$(am nodedev-define "$T/u3.xml" 2>&1); rc=$?
+check "a store folder that is a link is not followed: define refused, naming it, nothing written through it" "3 yes 0" \
+  "$rc $(echo "$out" | grep -q "etc/mdevctl.d/matrix is not a folder" && echo yes || echo "$out") $(ls "$T/elsewhere" | wc -l)"
+rm "$ROOT/etc/mdevctl.d/matrix"; mv "$ROOT/etc/mdevctl.d/matrix.real" "$ROOT/etc/mdevctl.d/matrix"
+
 # ---- 5. modes under umask 000 ---------------------------------------------------------------------------------
 am nodedev-destroy $u2 >/dev/null 2>&1
 (umask 000; am attach-device g1 "$h" >/dev/null 2>&1)
