@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "apm-error.h"
+#include "apm-file.h"
 #include "apm-i18n.h"
 #include "apm-sysfs.h"
 
@@ -55,41 +56,7 @@ def_path(const char *root, const ApmUuid *uuid)
 static char *
 read_regular(const char *path, GError **error)
 {
-    g_autoptr(GString) text = g_string_new(NULL);
-    struct stat st;
-    char buf[8192];
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-
-    if (fd < 0) {
-        if (errno == ENOENT)
-            g_set_error(error, APM_ERROR, APM_ERROR_NOT_FOUND, _("%s does not exist"), path);
-        else if (errno == ELOOP)
-            g_set_error(error, APM_ERROR, APM_ERROR_IO, _("%s is a symbolic link; definitions are regular files"),
-                        path);
-        else
-            apm_set_errno_error(error, errno, _("Cannot open %s"), path);
-        return NULL;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        g_set_error(error, APM_ERROR, APM_ERROR_IO, _("%s is not a regular file"), path);
-        return NULL;
-    }
-    while ((n = read(fd, buf, sizeof(buf))) > 0) {
-        g_string_append_len(text, buf, n);
-        if (text->len > MAX_CONFIG_SIZE) {
-            close(fd);
-            g_set_error(error, APM_ERROR, APM_ERROR_INVALID, _("%s is larger than a definition can be"), path);
-            return NULL;
-        }
-    }
-    close(fd);
-    if (n < 0) {
-        apm_set_errno_error(error, errno, _("Cannot read %s"), path);
-        return NULL;
-    }
-    return g_string_free(g_steal_pointer(&text), FALSE);
+    return apm_file_read_untrusted(path, MAX_CONFIG_SIZE, APM_FILE_ANY_OWNER, NULL, error);
 }
 
 ApmMdevConfig *
