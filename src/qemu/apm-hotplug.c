@@ -172,8 +172,20 @@ op_begin_guests(Op *op, ApmHotplug *hp, const char *guest, gboolean config, gboo
     op->exec = hp->exec;
     op->exec.repairs = report->warnings; /* what the lock's holder repaired first is said among the warnings */
     op->warnings = report->warnings;
+    g_autoptr(GPtrArray) others = NULL;
+
     if (!apm_guest_name_check(guest, error))
         return FALSE;
+    if (config && hp->guests && !one_guest) {
+        /* the other guests are asked before the host configuration lock is taken: a slow or hostile monitor
+         * must not hold up mdevctl, guest starts and every other AP change on the host while it is waited for.
+         * The request's own guest is asked again below, under the lock and its job. */
+        apm_lock_acquire(&guests_lock);
+        others = apm_guests_list(hp->guests, error);
+        apm_lock_release(&guests_lock);
+        if (!others)
+            return FALSE;
+    }
     if (config) {
         op->config_lock = apm_exec_lock(hp->root, &op->exec, error);
         if (!op->config_lock)
@@ -182,12 +194,18 @@ op_begin_guests(Op *op, ApmHotplug *hp, const char *guest, gboolean config, gboo
     }
     apm_lock_acquire(&guests_lock);
     op->job = apm_guest_job_begin(hp->root, guest, hp->job_timeout_ms, error);
-    if (op->job && hp->guests && one_guest) {
+    if (op->job && hp->guests && (one_guest || others)) {
         ApmGuest *g = NULL;
 
         if (apm_guests_get(hp->guests, guest, &g, error)) {
             op->guests = g_ptr_array_new_with_free_func((GDestroyNotify) apm_guest_free);
-            op->one_guest = TRUE;
+            op->one_guest = one_guest;
+            for (guint i = 0; others && i < others->len; i++) {
+                ApmGuest *o = g_ptr_array_index(others, i);
+
+                if (!g_str_equal(o->name, guest))
+                    g_ptr_array_add(op->guests, g_ptr_array_steal_index(others, i--));
+            }
             if (g)
                 g_ptr_array_add(op->guests, g);
         }
