@@ -3,8 +3,35 @@
 
 #include <stdarg.h>
 
-G_DEFINE_QUARK(apm-error-quark, apm_error)
-G_DEFINE_QUARK(apm-errno-error-quark, apm_errno_error)
+/* As G_DEFINE_QUARK, with the cached value loaded and stored atomically: the guest-listing threads may make the
+ * first error of a process at the same time (ThreadSanitizer would see G_DEFINE_QUARK's plain cache race) */
+static GQuark
+cached_quark(GQuark *cache, const char *name)
+{
+    GQuark q = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
+
+    if (!q) {
+        q = g_quark_from_static_string(name);
+        __atomic_store_n(cache, q, __ATOMIC_RELEASE);
+    }
+    return q;
+}
+
+GQuark
+apm_error_quark(void)
+{
+    static GQuark q;
+
+    return cached_quark(&q, "apm-error-quark");
+}
+
+GQuark
+apm_errno_error_quark(void)
+{
+    static GQuark q;
+
+    return cached_quark(&q, "apm-errno-error-quark");
+}
 
 void
 apm_set_errno_error(GError **error, int errnum, const char *format, ...)

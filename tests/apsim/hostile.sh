@@ -73,6 +73,10 @@ measure() { python3 -c 'import resource, subprocess, sys, time
 t = time.monotonic(); r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 print("%d %d" % (time.monotonic() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024))
 sys.stderr.write(r.stdout.decode(errors="replace"))' "$APMATRIX" --root "$ROOT" list 2>"$T/list.out"; }
+# (an AddressSanitizer build keeps freed memory in quarantine, which would count as held: off for these)
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
+set -- $(measure)
+base=$2
 for mode in drip flood long; do
   setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 "$(dirname "$0")/hostile-qmp.py" \
     "$qdir/evil.sock" $mode >/dev/null 2>&1 & peer=$!
@@ -83,8 +87,8 @@ for mode in drip flood long; do
     flood) what="flooding events" ;;
     long) what="sending a line without end" ;;
   esac
-  check "a monitor $what: list ends within one monitor timeout for it (${1} s) and holds little memory (${2} MiB)" \
-    "yes yes" "$([ "$1" -le 12 ] && echo yes || echo no) $([ "$2" -le 400 ] && echo yes || echo no)"
+  check "a monitor $what: list ends within one monitor timeout for it (${1} s) and holds little more memory than a plain list (${2} MiB, ${base} MiB)" \
+    "yes yes" "$([ "$1" -le 12 ] && echo yes || echo no) $([ "$2" -le $((base + 64)) ] && echo yes || echo no)"
   check "the other guests are listed, the hostile one is named" "yes" \
     "$(grep -q "^ *g5 " "$T/list.out" && grep -q 'evil' "$T/list.out" && echo yes || cat "$T/list.out" | head -5)"
   if [ $mode = drip ]; then
