@@ -555,9 +555,35 @@ apm_hotplug_attach(ApmHotplug *hp, const char *guest, const ApmHostdev *hostdev,
     }
     {
         const ApmMdevInfo *held = apm_host_mdev(op.host, &hostdev->uuid);
+        gboolean elsewhere = held && (held->guest || apm_host_mdev_in_use(op.host, held)) &&
+                             !(held->guest && g_str_equal(held->guest, guest));
 
-        if ((flags & APM_GUEST_LIVE) && hp->guests &&
-            (!apm_guests_list_asks_guests(hp->guests) || (held && (held->guest || apm_host_mdev_in_use(op.host, held)))))
+        if ((flags & APM_GUEST_LIVE) && hp->guests && apm_guests_list_asks_guests(hp->guests) && elsewhere) {
+            /* the mdev is in use, not by this guest (it has no device): refused. Which guest has it is asked of
+             * every monitor after the locks are let go, so that a slow one holds up no other AP change */
+            g_autofree char *name = g_strdup(held->guest);
+
+            op_end(&op);
+            if (!name) {
+                g_autoptr(GPtrArray) all = NULL;
+                const ApmGuest *h;
+
+                apm_lock_acquire(&guests_lock);
+                all = apm_guests_list(hp->guests, NULL);
+                apm_lock_release(&guests_lock);
+                if (all && (h = apm_guests_holder(all, &hostdev->uuid)))
+                    name = g_strdup(h->name);
+            }
+            if (name)
+                g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT,
+                            _("mdev %s is in use by guest %s: one mdev serves one guest; detach it there first"), text,
+                            name);
+            else
+                g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT,
+                            _("mdev %s is in use, by no guest that answered: one mdev serves one guest"), text);
+            return FALSE;
+        }
+        if ((flags & APM_GUEST_LIVE) && hp->guests && !apm_guests_list_asks_guests(hp->guests))
             op_all_guests(&op);
     }
     holder = apm_guests_holder(op.guests, &hostdev->uuid);

@@ -99,6 +99,24 @@ for mode in drip flood long; do
     check "attach-device to that guest gives up within one monitor timeout for the whole exchange (${secs} s)" "yes yes" \
       "$([ $secs -le 7 ] && echo yes || echo no) $([ $rc = 9 ] && echo "$out" | grep -q 'before the end of the time given to the whole exchange' && echo yes || echo "rc=$rc $out")"
   fi
+  if [ $mode = drip ]; then
+    # an mdev in use by g3, asked for g4: refused, and the guest that has it is asked of every monitor (the slow
+    # one too) with the host configuration lock let go, which a define meanwhile needs
+    u8=e8000000-0000-4000-8000-000000000008
+    mdev_xml "$T/u8.xml" $u8 1 3; am nodedev-define "$T/u8.xml" >/dev/null 2>&1
+    hostdev_of $u8 > "$T/h8.xml"
+    am attach-device g3 "$T/h8.xml" >/dev/null 2>&1 || echo "# attach-device g3 failed"
+    am attach-device g4 "$T/h8.xml" > "$T/taken.out" 2>&1 & taker=$!
+    sleep 1
+    mdev_xml "$T/u9.xml" e9000000-0000-4000-8000-000000000009 1 0
+    t0=$(date +%s%N); am nodedev-define "$T/u9.xml" >/dev/null 2>&1; rc=$?
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    wait $taker; trc=$?
+    check "an mdev another guest has is refused naming it, and the lock is free while the guests are asked (a define took ${ms} ms)" \
+      "4 yes 0 yes" "$trc $(grep -q "mdev $u8 is in use by guest g3" "$T/taken.out" && echo yes || cat "$T/taken.out") $rc $([ $ms -lt 2500 ] && echo yes || echo no)"
+    am detach-device g3 >/dev/null 2>&1
+    am nodedev-undefine e9000000-0000-4000-8000-000000000009 >/dev/null 2>&1
+  fi
   kill $peer; wait $peer 2>/dev/null; rm -f "$qdir/evil.sock"
 done
 
