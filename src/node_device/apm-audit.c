@@ -262,7 +262,8 @@ check_read_problems(const ApmHost *host, GPtrArray *findings)
 
         if (strstr(problem, APM_STORE_DIR "/"))
             continue;
-        add(findings, "host-unreadable", APM_FINDING_WARNING, NULL,
+        add(findings, "host-unreadable", APM_FINDING_WARNING,
+            g_strdup(_("make the file or attribute named readable and in the kernel's form, then check again")),
             _("Part of the host could not be read, so what apmatrix shows of it may be wrong: %s"), problem);
     }
 }

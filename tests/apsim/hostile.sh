@@ -154,6 +154,8 @@ out=$(am check 2>&1)
 check "and check has it as a finding (and no warning line)" "yes no" \
   "$(echo "$out" | grep -q "host-unreadable.*41-ap.rules: a mask is not in the kernel's form" && echo yes || echo "$out" | head -3) \
 $(echo "$out" | grep -q "apmatrix: warning:" && echo yes || echo no)"
+check "the finding says what to do (no empty fix)" "yes no" \
+  "$(echo "$out" | grep -q "fix: make the file or attribute named readable" && echo yes || echo no) $(echo "$out" | grep -q "(null)" && echo yes || echo no)"
 rm -f "$rules"
 am nodedev-create /dev/stdin >/dev/null 2>&1 <<EOF
 <device><parent>ap_matrix</parent><capability type='mdev'><type id='vfio_ap-passthrough'/><uuid>$u2</uuid>
