@@ -111,6 +111,54 @@ find_cmd(const ApmCmdDef *table, const char *name)
     return NULL;
 }
 
+static char *choices_text(const char *const *choices);
+
+/* TRUE when word is the first word of commands of two words ("pool" of "pool define") */
+static gboolean
+is_group(const ApmCmdDef *table, const char *word)
+{
+    gsize n = strlen(word);
+
+    for (const ApmCmdDef *c = table; c->name; c++)
+        if (strncmp(c->name, word, n) == 0 && c->name[n] == ' ')
+            return TRUE;
+    return FALSE;
+}
+
+/* The command named at argv[*i]: one word, or a group's two ("pool define"); *i is left on its last word. NULL
+ * when there is none; *group gets the group's word when argv[*i] is a group without a known second word. */
+static const ApmCmdDef *
+find_cmd_at(const ApmCmdDef *table, int argc, char **argv, int *i, const char **group)
+{
+    *group = NULL;
+    if (is_group(table, argv[*i])) {
+        g_autofree char *name = *i + 1 < argc ? g_strconcat(argv[*i], " ", argv[*i + 1], NULL) : NULL;
+        const ApmCmdDef *c = name ? find_cmd(table, name) : NULL;
+
+        if (c) {
+            (*i)++;
+            return c;
+        }
+        *group = argv[*i];
+        return NULL;
+    }
+    return find_cmd(table, argv[*i]);
+}
+
+/* "define, list or show": the second words of a group */
+static char *
+group_words(const ApmCmdDef *table, const char *group)
+{
+    g_autoptr(GPtrArray) words = g_ptr_array_new();
+    gsize n = strlen(group);
+
+    for (const ApmCmdDef *c = table; c->name; c++)
+        if (strncmp(c->name, group, n) == 0 && c->name[n] == ' ' && !c->hidden)
+            g_ptr_array_add(words, (gpointer) (c->name + n + 1));
+    g_ptr_array_add(words, NULL);
+    return choices_text((const char *const *) words->pdata);
+}
+
 /* "a, b or c" */
 static char *
 choices_text(const char *const *choices)
@@ -270,8 +318,10 @@ apm_cmd_parse(const ApmCmdDef *table, const ApmOptDef *globals, int argc, char *
     line->args = a;
     /* --help wins wherever it stands, before any other complaint, as with virsh */
     for (int i = 1; i < argc && !g_str_equal(argv[i], "--"); i++) {
-        if (!line->cmd && !is_option_word(argv[i]) && find_cmd(table, argv[i]))
-            line->cmd = find_cmd(table, argv[i]);
+        const char *group;
+
+        if (!line->cmd && !is_option_word(argv[i]))
+            line->cmd = find_cmd_at(table, argc, argv, &i, &group);
         if (g_str_equal(argv[i], "--help") || g_str_equal(argv[i], "-h")) {
             if (line->cmd)
                 print_cmd_help(line->cmd);
@@ -313,8 +363,18 @@ apm_cmd_parse(const ApmCmdDef *table, const ApmOptDef *globals, int argc, char *
                     args_add(a, def, value);
             }
         } else if (!line->cmd) {
-            if (!(line->cmd = find_cmd(table, w)))
-                code = usage_error(_("Unknown command '%s'"), w);
+            const char *group;
+
+            if (!(line->cmd = find_cmd_at(table, argc, argv, &i, &group))) {
+                g_autofree char *words = group ? group_words(table, group) : NULL;
+
+                if (group && i + 1 < argc && !is_option_word(argv[i + 1]))
+                    code = usage_error(_("Unknown command '%s %s': %s takes %s"), group, argv[i + 1], group, words);
+                else if (group)
+                    code = usage_error(_("%s needs a command: %s"), group, words);
+                else
+                    code = usage_error(_("Unknown command '%s'"), w);
+            }
         } else {
             const ApmOptDef *slot = NULL;
 
@@ -395,7 +455,8 @@ offer_values(GPtrArray *out, const ApmOptDef *def, const ApmArgs *given, const c
     }
     case APM_COMPLETE_NODEDEV:
     case APM_COMPLETE_MDEV:
-    case APM_COMPLETE_GUEST: {
+    case APM_COMPLETE_GUEST:
+    case APM_COMPLETE_POOL: {
         g_autoptr(GPtrArray) list = names ? names(def->complete, given) : NULL;
 
         for (guint i = 0; list && i < list->len; i++)
@@ -415,6 +476,7 @@ apm_cmd_complete(const ApmCmdDef *table, const ApmOptDef *globals, char **words,
     const ApmCmdDef *cmd = NULL;
     const char *current = n > 0 ? words[n - 1] : "";
     const ApmOptDef *pending = NULL; /* the option whose value is being completed */
+    const char *pending_group = NULL; /* the group whose second word is being completed */
 
     /* the words before the current one, read as the parser reads them, errors ignored */
     for (int i = 0; i + 1 < n; i++) {
@@ -434,7 +496,13 @@ apm_cmd_complete(const ApmCmdDef *table, const ApmOptDef *globals, char **words,
             else if (def)
                 pending = def;
         } else if (!cmd) {
-            cmd = find_cmd(table, w);
+            const char *group;
+            int k = i;
+
+            if (is_group(table, w) && i + 2 >= n)
+                pending_group = w; /* the current word is the group's second */
+            else if ((cmd = find_cmd_at(table, n - 1, words, &k, &group)))
+                i = k;
         } else {
             for (const ApmOptDef *o = cmd->opts; o && o->name; o++)
                 if ((o->flags & APM_OPT_POSITIONAL) && !args_has(given, o->name)) {
@@ -448,10 +516,22 @@ apm_cmd_complete(const ApmCmdDef *table, const ApmOptDef *globals, char **words,
     } else if (current[0] == '-') {
         offer_opts(out, cmd ? cmd->opts : NULL, given, current);
         offer_opts(out, globals, given, current);
-    } else if (!cmd) {
+    } else if (pending_group) {
+        gsize len = strlen(pending_group);
+
         for (const ApmCmdDef *c = table; c->name; c++)
-            if (!c->hidden)
-                offer(out, c->name, current);
+            if (!c->hidden && strncmp(c->name, pending_group, len) == 0 && c->name[len] == ' ')
+                offer(out, c->name + len + 1, current);
+    } else if (!cmd) {
+        /* a group is offered once, by its first word */
+        for (const ApmCmdDef *c = table; c->name; c++) {
+            const char *space = strchr(c->name, ' ');
+            g_autofree char *word = space ? g_strndup(c->name, (gsize) (space - c->name)) : g_strdup(c->name);
+
+            if (!c->hidden && (!space || c == table || !g_str_has_prefix((c - 1)->name, word) ||
+                               (c - 1)->name[strlen(word)] != ' '))
+                offer(out, word, current);
+        }
     } else {
         for (const ApmOptDef *o = cmd->opts; o && o->name; o++)
             if ((o->flags & APM_OPT_POSITIONAL) && !args_has(given, o->name)) {

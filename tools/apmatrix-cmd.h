@@ -29,6 +29,7 @@ typedef enum {
     APM_COMPLETE_NODEDEV,
     APM_COMPLETE_MDEV,    /* an mdev's UUID */
     APM_COMPLETE_GUEST,
+    APM_COMPLETE_POOL,    /* a pool's name */
 } ApmComplete;
 
 typedef struct {

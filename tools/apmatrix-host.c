@@ -20,7 +20,7 @@
 
 /* The host, read with a progress line on a terminal, and the guests of the back-end added when there is one
  * (required when required is set) */
-static ApmHost *
+ApmHost *
 read_host_with_guests(const Globals *g, gboolean required, int *code)
 {
     g_autoptr(GError) error = NULL;

@@ -18,6 +18,7 @@
 #include "apm-lifecycle.h"
 #include "apm-nodedev.h"
 #include "apm-sysfs.h"
+#include "apm-pool.h"
 #include "apmatrix.h"
 #include "apmatrix-cmd.h"
 
@@ -635,10 +636,7 @@ add_apqns(JsonBuilder *b, const char *member, const ApmMatrix *m)
 static char *
 apqn_line(const ApmMatrix *m)
 {
-    g_autofree char *apqns = apm_matrix_format_apqns(m);
-
-    g_strdelimit(g_strchomp(apqns), "\n", ' ');
-    return g_steal_pointer(&apqns);
+    return apm_matrix_format_apqns_line(m);
 }
 
 /* Prints what a guest request did: the sentence, what the guest really has and why anything is missing;
@@ -1107,6 +1105,43 @@ static const ApmOptDef complete_opts[] = {
     { NULL },
 };
 
+#define OPT_POOL                                                                                                  \
+    { "pool", APM_OPT_STRING, APM_OPT_POSITIONAL | APM_OPT_REQUIRED, N_("NAME"), N_("the pool's name"),              \
+      APM_COMPLETE_POOL }
+#define OPT_COUNT(help) { "count", APM_OPT_STRING, 0, N_("N"), help }
+static const ApmOptDef pool_define_opts[] = {
+    OPT_POOL,
+    { "adapter", APM_OPT_STRING, APM_OPT_REPEAT | APM_OPT_REQUIRED, N_("LIST"),
+      N_("the pool's adapters: IDs and ranges, 5,0x47,10-12") },
+    { "domain", APM_OPT_STRING, APM_OPT_REPEAT | APM_OPT_REQUIRED, N_("LIST"), N_("the pool's usage domains") },
+    { "shape", APM_OPT_STRING, 0, N_("AxD"), N_("adapters x domains of each member (1x1)") },
+    OPT_COUNT(N_("carve this many members (default: as many as fit)")),
+    { "control-domains", APM_OPT_BOOL, 0, NULL, N_("each member's usage domains are its control domains too") },
+    { NULL },
+};
+static const ApmOptDef pool_name_opts[] = { OPT_POOL, { NULL } };
+static const ApmOptDef pool_grow_opts[] = {
+    OPT_POOL,
+    { "adapter", APM_OPT_STRING, APM_OPT_REPEAT, N_("LIST"), N_("adapters the pool gains") },
+    { "domain", APM_OPT_STRING, APM_OPT_REPEAT, N_("LIST"), N_("usage domains the pool gains") },
+    OPT_COUNT(N_("carve this many more members (default: as many as fit)")),
+    { NULL },
+};
+static const ApmOptDef pool_shrink_opts[] = {
+    OPT_POOL,
+    OPT_COUNT(N_("remove this many members that no guest uses, the last carved first")),
+    { "member", APM_OPT_STRING, APM_OPT_REPEAT, N_("UUID"), N_("remove this member (repeatable)"), APM_COMPLETE_MDEV,
+      .conflicts = "count" },
+    { NULL },
+};
+static const ApmOptDef export_nova_opts[] = {
+    { "output", APM_OPT_STRING, 0, N_("FILE"), N_("write it to FILE, atomically, instead of standard output"),
+      APM_COMPLETE_FILE },
+    { "inventories", APM_OPT_BOOL, 0, NULL,
+      N_("an inventory CUSTOM_APMATRIX_POOL per pool, for a Nova without apmatrix's patches") },
+    { NULL },
+};
+
 static int cmd_complete(Globals *g, const ApmArgs *args);
 
 static const ApmCmdDef commands[] = {
@@ -1128,6 +1163,15 @@ static const ApmCmdDef commands[] = {
     { "matrix", cmd_matrix, matrix_opts, N_("A map of who has each APQN.") },
     { "mask", cmd_mask, mask_opts, N_("Shows or changes the AP bus masks, apmask and aqmask.") },
     { "check", cmd_check, NULL, N_("Audits the whole host; each finding with its fix.") },
+    { "pool define", cmd_pool_define, pool_define_opts,
+      N_("Carves adapters and domains into a pool of started, autostarted mdevs of one shape.") },
+    { "pool list", cmd_pool_list, NULL, N_("Lists the pools with their sizes and free members.") },
+    { "pool show", cmd_pool_show, pool_name_opts, N_("Shows a pool's members, the guest of each, and how many are free.") },
+    { "pool grow", cmd_pool_grow, pool_grow_opts, N_("Adds adapters, domains and members to a pool.") },
+    { "pool shrink", cmd_pool_shrink, pool_shrink_opts, N_("Stops and undefines members of a pool that no guest uses.") },
+    { "pool undefine", cmd_pool_undefine, pool_name_opts, N_("Removes a pool and its members; none may be in use.") },
+    { "export nova", cmd_export_nova, export_nova_opts,
+      N_("Prints a Nova provider configuration of the host's crypto traits and pools.") },
     { "complete", cmd_complete, complete_opts, N_("Completion candidates for the bash completion."), TRUE },
     { NULL },
 };
@@ -1175,7 +1219,12 @@ complete_names(ApmComplete kind, const ApmArgs *given)
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
 
     globals_from_args(&g, given);
-    if (kind == APM_COMPLETE_GUEST) {
+    if (kind == APM_COMPLETE_POOL) {
+        g_autoptr(GPtrArray) pools = apm_pool_list(g.root, NULL);
+
+        for (guint i = 0; i < pools->len; i++)
+            g_ptr_array_add(out, g_strdup(((const ApmPool *) g_ptr_array_index(pools, i))->name));
+    } else if (kind == APM_COMPLETE_GUEST) {
         g_autoptr(ApmGuests) guests = open_guests(&g, NULL);
         g_autoptr(GPtrArray) list = NULL;
         ApmHotplug hp;

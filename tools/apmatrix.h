@@ -53,3 +53,13 @@ void hotplug_init(const Globals *g, ApmHotplug *hp, ApmGuests *guests);
 int cmd_matrix(Globals *g, const ApmArgs *args);
 int cmd_mask(Globals *g, const ApmArgs *args);
 int cmd_check(Globals *g, const ApmArgs *args);
+/* The host (a progress line on a terminal) with the guests of the back-end when there is one (required: else an
+ * error) */
+ApmHost *read_host_with_guests(const Globals *g, gboolean required, int *code);
+int cmd_pool_define(Globals *g, const ApmArgs *args);
+int cmd_pool_list(Globals *g, const ApmArgs *args);
+int cmd_pool_show(Globals *g, const ApmArgs *args);
+int cmd_pool_grow(Globals *g, const ApmArgs *args);
+int cmd_pool_shrink(Globals *g, const ApmArgs *args);
+int cmd_pool_undefine(Globals *g, const ApmArgs *args);
+int cmd_export_nova(Globals *g, const ApmArgs *args);

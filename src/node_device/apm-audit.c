@@ -5,6 +5,7 @@
 #include "apm-apqn.h"
 #include "apm-hostmask.h"
 #include "apm-i18n.h"
+#include "apm-pool.h"
 #include "apm-lockfile.h"
 #include "apm-map.h"
 #include "apm-nodedev.h"
@@ -434,11 +435,9 @@ check_unassigned(const ApmHost *host, GPtrArray *findings)
 static char *
 matrix_apqns(const ApmMatrix *m)
 {
-    g_autofree char *apqns = apm_matrix_format_apqns(m);
+    g_autofree char *apqns = apm_matrix_format_apqns_line(m);
     g_autofree char *cd = apm_mask_format_list(&m->control_domains, APM_LIST_HEX);
 
-    g_strdelimit(apqns, "\n", ' ');
-    g_strchomp(apqns);
     return g_strdup_printf(_("%s (control domains: %s)"), *apqns ? apqns : _("no queues"), *cd ? cd : "-");
 }
 
@@ -535,6 +534,53 @@ check_lock(const ApmHost *host, GPtrArray *findings)
     set_subject(findings, path);
 }
 
+/* Pools whose members are not what the pool says: a member without its definition (a pool change a kill cut short,
+ * or an undefine outside the pool), with another definition, or inactive (Nova cannot hand it out); a pool file
+ * that cannot be read */
+static void
+check_pools(const ApmHost *host, GPtrArray *findings)
+{
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) pools = apm_pool_list(host->root, problems);
+
+    for (guint i = 0; i < problems->len; i++)
+        add(findings, "corrupt-pool", APM_FINDING_ERROR,
+            g_strdup(_("remove or repair the file; its members are ordinary mdev definitions meanwhile")), "%s",
+            (char *) g_ptr_array_index(problems, i));
+    for (guint i = 0; i < pools->len; i++) {
+        const ApmPool *pool = g_ptr_array_index(pools, i);
+
+        for (guint k = 0; k < pool->members->len; k++) {
+            const ApmPoolMember *m = &g_array_index(pool->members, ApmPoolMember, k);
+            ApmPoolMemberState state = apm_pool_member_state(host, m, NULL);
+            g_autofree char *apqns = apm_matrix_format_apqns_line(&m->matrix);
+            char uuid[APM_UUID_TEXT_LEN + 1];
+
+            apm_uuid_format(&m->uuid, uuid);
+            if (state == APM_POOL_MEMBER_MISSING)
+                add(findings, "pool-drift", APM_FINDING_ERROR,
+                    g_strdup_printf(_("apmatrix pool shrink %s --member %s, then apmatrix pool grow %s to carve it "
+                                      "again"), pool->name, uuid, pool->name),
+                    _("Member %s (APQNs %s) of pool %s has no definition: a pool change was cut short, or the mdev "
+                      "was undefined outside the pool"), uuid, apqns, pool->name);
+            else if (state == APM_POOL_MEMBER_DIFFERS)
+                add(findings, "pool-drift", APM_FINDING_ERROR,
+                    g_strdup_printf(_("apmatrix pool shrink %s --member %s, then apmatrix pool grow %s"), pool->name,
+                                    uuid, pool->name),
+                    _("Member %s of pool %s is no longer the pool's: its definition or the active mdev is not APQNs "
+                      "%s, autostarted"), uuid, pool->name, apqns);
+            else if (state == APM_POOL_MEMBER_INACTIVE)
+                add(findings, "pool-drift", APM_FINDING_ERROR,
+                    g_strdup_printf("apmatrix nodedev-start %s", uuid),
+                    _("Member %s (APQNs %s) of pool %s is defined but not active, so a scheduler cannot hand it out"),
+                    uuid, apqns, pool->name);
+            else
+                continue;
+            set_subject(findings, uuid);
+        }
+    }
+}
+
 GPtrArray *
 apm_audit(const ApmHost *host)
 {
@@ -548,6 +594,7 @@ apm_audit(const ApmHost *host)
     check_guests(host, findings);
     check_drift(host, findings);
     check_on_demand(host, findings);
+    check_pools(host, findings);
     check_unassigned(host, findings);
     check_lock(host, findings);
     return findings;

@@ -14,7 +14,7 @@ typedef struct {
     const char *kind;    /* stable name for scripts: "autostart-overlap", "persistent-mask-blocks", "guest-lacks-apqns",
                           * "unassigned-vfio-queues", "definition-not-configured", "stale-lock",
                           * "corrupt-definition", "mdev-differs-from-definition", "start-interrupted",
-                          * "on-demand-unheld" */
+                          * "on-demand-unheld", "pool-drift", "corrupt-pool" */
     ApmSeverity severity;
     char *subject;       /* what it is about: an mdev UUID, a lock path, a file */
     char *message;

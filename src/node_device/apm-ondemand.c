@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "apm-error.h"
+#include "apm-file.h"
 #include "apm-exec.h"
 #include "apm-host.h"
 #include "apm-i18n.h"
@@ -41,10 +42,8 @@ apm_ondemand_write(const char *root, const ApmUuid *uuid, const char *guest, gbo
 {
     g_autofree char *path = record_path(root, uuid);
     g_autofree char *dir = g_path_get_dirname(path);
-    g_autofree char *tmp = g_strdup_printf("%s.%08x.tmp", path, g_random_int());
     g_autofree char *text = g_strconcat(guest, "\n", starting ? "starting\n" : "", NULL);
-    gsize len = strlen(text);
-    int fd, saved = 0;
+    g_autoptr(GError) local = NULL;
 
     if (g_mkdir_with_parents(dir, 0755) < 0) {
         apm_set_errno_error(error, errno, _("Cannot make the folder %s"), dir);
@@ -52,21 +51,10 @@ apm_ondemand_write(const char *root, const ApmUuid *uuid, const char *guest, gbo
     }
     /* written aside and renamed into place: a kill leaves the old record or the new one, never half of one; the
      * mode is explicit, whatever the umask */
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        saved = errno;
-    } else {
-        if (fchmod(fd, 0644) < 0 || write(fd, text, len) != (ssize_t) len || fsync(fd) < 0)
-            saved = errno ? errno : EIO;
-        if (close(fd) < 0 && !saved)
-            saved = errno;
-        if (!saved && rename(tmp, path) == 0)
-            return TRUE;
-        if (!saved)
-            saved = errno;
-        unlink(tmp);
-    }
-    apm_set_errno_error(error, saved, _("Cannot remember that an mdev was started on demand (%s)"), path);
+    if (apm_file_write_atomic(path, text, strlen(text), 0644, &local))
+        return TRUE;
+    g_set_error(error, APM_ERROR, local->code, _("Cannot remember that an mdev was started on demand (%s): %s"),
+                path, local->message);
     return FALSE;
 }
 

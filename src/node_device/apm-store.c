@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -135,9 +136,6 @@ apm_store_write(const char *root, const ApmUuid *uuid, const ApmMdevConfig *conf
     g_autofree char *dir = apm_root_path(root, APM_STORE_DIR);
     g_autofree char *path = def_path(root, uuid);
     g_autofree char *text = apm_mdev_config_format(config);
-    g_autofree char *tmp = NULL;
-    gsize len = strlen(text);
-    int fd = -1, dfd;
 
     if (!check_store_dir(root, error))
         return FALSE;
@@ -145,44 +143,8 @@ apm_store_write(const char *root, const ApmUuid *uuid, const ApmMdevConfig *conf
         apm_set_errno_error(error, errno, _("Cannot create %s"), dir);
         return FALSE;
     }
-    for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
-        char name[APM_UUID_TEXT_LEN + 1];
-
-        /* a dot name that is no UUID: mdevctl and apm_store_list skip it even if a crash leaves it behind */
-        g_free(tmp);
-        tmp = g_strdup_printf("%s/.%s.%08x.tmp", dir, apm_uuid_format(uuid, name), g_random_int());
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0 && errno != EEXIST) {
-            apm_set_errno_error(error, errno, _("Cannot create %s"), tmp);
-            return FALSE;
-        }
-    }
-    if (fd < 0) {
-        apm_set_errno_error(error, EEXIST, _("Cannot create a temporary file in %s"), dir);
-        return FALSE;
-    }
-    if (fchmod(fd, 0644) < 0 || write(fd, text, len) != (ssize_t) len || fsync(fd) < 0) {
-        int saved = errno ? errno : EIO;
-
-        close(fd);
-        unlink(tmp);
-        apm_set_errno_error(error, saved, _("Cannot write %s"), tmp);
-        return FALSE;
-    }
-    close(fd);
-    if (rename(tmp, path) < 0) {
-        int saved = errno;
-
-        unlink(tmp);
-        apm_set_errno_error(error, saved, _("Cannot put the definition in place at %s"), path);
-        return FALSE;
-    }
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return TRUE;
+    /* a dot name that is no UUID: mdevctl and apm_store_list skip it even if a crash leaves it behind */
+    return apm_file_write_atomic(path, text, strlen(text), 0644, error);
 }
 
 gboolean

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,4 +92,61 @@ apm_file_read_untrusted(const char *path, gsize max, ApmFileFlags flags, gsize *
     if (length)
         *length = text->len;
     return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+gboolean
+apm_file_write_atomic(const char *path, const char *text, gsize length, mode_t mode, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *tmp = NULL;
+    int fd = -1, dfd, saved = 0;
+    gsize done = 0;
+
+    for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
+        g_free(tmp);
+        tmp = g_strdup_printf("%s/.%s.%08x.tmp", dir, base, g_random_int());
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0 && errno != EEXIST) {
+            apm_set_errno_error(error, errno, _("Cannot create %s"), tmp);
+            return FALSE;
+        }
+    }
+    if (fd < 0) {
+        apm_set_errno_error(error, EEXIST, _("Cannot create a temporary file in %s"), dir);
+        return FALSE;
+    }
+    if (fchmod(fd, mode) < 0)
+        saved = errno;
+    while (!saved && done < length) {
+        ssize_t n = write(fd, text + done, length - done);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            saved = n < 0 ? errno : EIO;
+        else
+            done += (gsize) n;
+    }
+    if (!saved && fsync(fd) < 0)
+        saved = errno;
+    if (close(fd) < 0 && !saved)
+        saved = errno;
+    if (saved) {
+        unlink(tmp);
+        apm_set_errno_error(error, saved, _("Cannot write %s"), tmp);
+        return FALSE;
+    }
+    if (rename(tmp, path) < 0) {
+        saved = errno;
+        unlink(tmp);
+        apm_set_errno_error(error, saved, _("Cannot put %s in place"), path);
+        return FALSE;
+    }
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return TRUE;
 }

@@ -17,3 +17,9 @@ typedef enum {
  * APM_ERROR_NOT_FOUND; every refusal names the file and what was wrong with it. The text is NUL-terminated;
  * length (may be NULL) gets its size. */
 char *apm_file_read_untrusted(const char *path, gsize max, ApmFileFlags flags, gsize *length, GError **error);
+
+/* Writes text to path atomically: a hidden temporary file in the same folder (".NAME.XXXXXXXX.tmp", which no
+ * reader of a folder of UUIDs or names takes), the explicit mode whatever the umask, fsync, rename over path,
+ * fsync of the folder. Readers see the old file or the new one, never a part; a kill leaves at most the hidden
+ * temporary file. The folder must exist. */
+gboolean apm_file_write_atomic(const char *path, const char *text, gsize length, mode_t mode, GError **error);

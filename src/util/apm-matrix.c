@@ -239,3 +239,12 @@ apm_matrix_parse_ap_config(const char *text, ApmMatrix *out)
     *out = matrix;
     return 0;
 }
+
+char *
+apm_matrix_format_apqns_line(const ApmMatrix *matrix)
+{
+    char *apqns = apm_matrix_format_apqns(matrix);
+
+    g_strdelimit(g_strchomp(apqns), "\n", ' ');
+    return apqns;
+}

@@ -35,6 +35,8 @@ void apm_matrix_common_apqns(const ApmMatrix *a, const ApmMatrix *b, ApmMask *ad
 /* The mdev `matrix` / `guest_matrix` read form: one "05.0047" line per APQN; "05." lines when only
  * adapters are set; ".0047" lines when only domains are; "" when neither. Control domains are ignored. */
 char *apm_matrix_format_apqns(const ApmMatrix *matrix);
+/* The same on one line, the APQNs separated by spaces ("00.0002 01.0002"; "" when none) */
+char *apm_matrix_format_apqns_line(const ApmMatrix *matrix);
 
 /* Parses that form back (each line one of the three shapes, either case). Only adapters and domains are
  * filled; control_domains is cleared. */
