@@ -563,7 +563,7 @@ carve_member(Session *s, const ApmPool *pool, const ApmPoolMember *m, ApmOutcome
         return FALSE;
     g_array_append_val(s->defined, m->uuid);
     if (!apm_exec_plan(s->root, start, &s->options, outcome->differences, error))
-        return FALSE;
+        goto refused;
     g_ptr_array_add(s->started, g_steal_pointer(&start));
     return TRUE;
 

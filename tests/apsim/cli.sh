@@ -30,7 +30,8 @@ u3=2c1c4f0e-2b3d-4e6f-8a9b-0c1d2e3f4a5b
 n1=mdev_$(echo $u1 | tr - _)_matrix
 
 missing=""
-for c in $("$APMATRIX" --help | awk '/^  nodedev-/ {print $1}') --root --json --lock-timeout --live --config --current \
+for c in $("$APMATRIX" --help | awk '/^  nodedev-/ {print $1}') "pool define" "pool list" "pool show" "pool grow" \
+         "pool shrink" "pool undefine" "export nova" --shape --count --member --control-domains --inventories --output --root --json --lock-timeout --live --config --current \
          --inactive --all --cap --disable; do
   grep -q -- "\*\*$c\*\*" "$APMATRIX_SOURCE_DIR/docs/apmatrix.1.rst" || missing="$missing $c"
 done

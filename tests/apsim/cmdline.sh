@@ -20,14 +20,17 @@ mdev_xml "$T/ok.xml" $u1 1 2
 printf "<hostdev mode='subsystem' type='mdev' model='vfio-ap'><source><address uuid='%s'/></source></hostdev>\n" $u9 > "$T/h9.xml"
 printf '<device>\n  <parent>ap_matrix</parent>\n  <capability type="mdev">\n</device>\n' > "$T/broken.xml"
 
+# a command of two words ("pool define") is written pool:define in the lists here
+words() { echo "$1" | tr ':' ' '; }
+
 # --- every command, with the global options before it and after it: the same answer
 # (each request either only reads or is refused before anything is written)
 same=""; differ=""
 while IFS='|' read -r cmd args; do
   # shellcheck disable=SC2086
-  before=$("$APMATRIX" --root "$ROOT" --json --lock-timeout 5 --unplug-timeout=2 "$cmd" $args 2>&1); rc1=$?
+  before=$("$APMATRIX" --root "$ROOT" --json --lock-timeout 5 --unplug-timeout=2 $(words "$cmd") $args 2>&1); rc1=$?
   # shellcheck disable=SC2086
-  after=$("$APMATRIX" "$cmd" $args --root "$ROOT" --json --lock-timeout=5 --unplug-timeout 2 2>&1); rc2=$?
+  after=$("$APMATRIX" $(words "$cmd") $args --root "$ROOT" --json --lock-timeout=5 --unplug-timeout 2 2>&1); rc2=$?
   if [ "$before" = "$after" ] && [ "$rc1" = "$rc2" ]; then same="$same $cmd"; else differ="$differ $cmd($rc1/$rc2)"; fi
 done <<EOF
 nodedev-list|--cap ap_card
@@ -48,9 +51,22 @@ list|
 matrix|--format json
 mask|
 check|
+pool:define|a/b --adapter 0 --domain 0
+pool:list|
+pool:show|nosuch
+pool:grow|nosuch
+pool:shrink|nosuch --count 1
+pool:undefine|nosuch
+export:nova|
 EOF
 check "every command takes the global options after it as before it" "" "$differ"
-listed=$("$APMATRIX" complete -- "" | sort | tr '\n' ' ')
+listed=$(for w in $("$APMATRIX" complete -- ""); do
+  if "$APMATRIX" "$w" 2>&1 | grep -q "^apmatrix: $w needs a command"; then
+    for sub in $("$APMATRIX" complete -- "$w" ""); do echo "$w:$sub"; done
+  else
+    echo "$w"
+  fi
+done | sort | tr '\n' ' ')
 tested=$(echo "$same" | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
 check "and every command of the table was tried" "$listed" "$tested"
 check "the JSON error of a refused request is the same wherever --json stands" \
@@ -59,15 +75,15 @@ check "the JSON error of a refused request is the same wherever --json stands" \
 # --- the same words from every command
 bad=""
 for cmd in $listed; do
-  out=$("$APMATRIX" --root "$ROOT" "$cmd" --frobnicate 2>&1); rc=$?
-  [ $rc = 2 ] && [ "$(echo "$out" | head -1)" = "apmatrix: $cmd does not take '--frobnicate'" ] || bad="$bad $cmd:unknown($rc)"
-  out=$("$APMATRIX" --root "$ROOT" "$cmd" --lock-timeout 2>&1); rc=$?
+  out=$("$APMATRIX" --root "$ROOT" $(words "$cmd") --frobnicate 2>&1); rc=$?
+  [ $rc = 2 ] && [ "$(echo "$out" | head -1)" = "apmatrix: $(words "$cmd") does not take '--frobnicate'" ] || bad="$bad $cmd:unknown($rc)"
+  out=$("$APMATRIX" --root "$ROOT" $(words "$cmd") --lock-timeout 2>&1); rc=$?
   [ $rc = 2 ] && [ "$(echo "$out" | head -1)" = "apmatrix: --lock-timeout needs a value" ] || bad="$bad $cmd:missing($rc)"
-  out=$("$APMATRIX" --root "$ROOT" "$cmd" --json=yes 2>&1); rc=$?
+  out=$("$APMATRIX" --root "$ROOT" $(words "$cmd") --json=yes 2>&1); rc=$?
   [ $rc = 2 ] && [ "$(echo "$out" | head -1)" = "apmatrix: --json takes no value" ] || bad="$bad $cmd:flag($rc)"
-  out=$("$APMATRIX" --root "$ROOT" "$cmd" --root "$ROOT" 2>&1); rc=$?
+  out=$("$APMATRIX" --root "$ROOT" $(words "$cmd") --root "$ROOT" 2>&1); rc=$?
   [ $rc = 2 ] && [ "$(echo "$out" | head -1)" = "apmatrix: --root is given twice" ] || bad="$bad $cmd:twice($rc)"
-  "$APMATRIX" "$cmd" --help >/dev/null 2>&1 || bad="$bad $cmd:help"
+  "$APMATRIX" $(words "$cmd") --help >/dev/null 2>&1 || bad="$bad $cmd:help"
 done
 check "an unknown option, a missing value, a flag's value and a repeated option: exit 2, the same words everywhere" "" "$bad"
 out=$("$APMATRIX" --frobnicate nodedev-list 2>&1); rc=$?

@@ -71,6 +71,18 @@ for page in 1:apmatrix 8:apmatrix-callout 8:apmatrix-hook 1:apsim 1:apsim-qemu; 
 done
 check "the installed man pages open (man -w)" " /usr/share/man/man1/apmatrix.1.gz /usr/share/man/man8/apmatrix-callout.8.gz\
  /usr/share/man/man8/apmatrix-hook.8.gz /usr/share/man/man1/apsim.1.gz /usr/share/man/man1/apsim-qemu.1.gz" "$pages"
+if [ -d /usr/lib/python3/dist-packages/nova ]; then
+  applies=""
+  for p in /usr/share/doc/apmatrix/nova/*.patch; do
+    [ -f "$p" ] && (cd /usr/lib/python3/dist-packages && patch -p1 --dry-run --quiet < "$p" >/dev/null 2>&1) \
+      && applies="$applies $(basename "$p" | cut -c1-4)"
+  done
+  # each dry run is of one patch alone on the package as installed: 0006 builds on 0003, so it alone does not apply
+  check "the Nova patches are installed uncompressed in /usr/share/doc/apmatrix/nova and apply to the installed Nova" \
+    "6 0001 0002 0003 0004 0005" "$(ls /usr/share/doc/apmatrix/nova/*.patch | wc -l)$applies"
+else
+  ok "the Nova patches are installed # SKIP python3-nova is not installed"
+fi
 check "bash completes apmatrix through the installed completion" "complete -F _apmatrix apmatrix" \
   "$(bash -c '. /usr/share/bash-completion/completions/apmatrix && complete -p apmatrix' 2>&1)"
 check "the callout is linked into mdevctl 1.2's and 1.3's folders, the hook into libvirt's" \
