@@ -20,9 +20,7 @@ mdev_xml "$T/ok.xml" $u1 1 2
 printf "<hostdev mode='subsystem' type='mdev' model='vfio-ap'><source><address uuid='%s'/></source></hostdev>\n" $u9 > "$T/h9.xml"
 printf '<device>\n  <parent>ap_matrix</parent>\n  <capability type="mdev">\n</device>\n' > "$T/broken.xml"
 
-# a command of two words ("pool define") is written pool:define in the lists here
-words() { echo "$1" | tr ':' ' '; }
-
+# a command of two words ("pool define") is written pool:define in the lists here (tap.sh's words)
 # --- every command, with the global options before it and after it: the same answer
 # (each request either only reads or is refused before anything is written)
 same=""; differ=""
@@ -60,13 +58,7 @@ pool:undefine|nosuch
 export:nova|
 EOF
 check "every command takes the global options after it as before it" "" "$differ"
-listed=$(for w in $("$APMATRIX" complete -- ""); do
-  if "$APMATRIX" "$w" 2>&1 | grep -q "^apmatrix: $w needs a command"; then
-    for sub in $("$APMATRIX" complete -- "$w" ""); do echo "$w:$sub"; done
-  else
-    echo "$w"
-  fi
-done | sort | tr '\n' ' ')
+listed=$(apmatrix_commands | tr '\n' ' ')
 tested=$(echo "$same" | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
 check "and every command of the table was tried" "$listed" "$tested"
 check "the JSON error of a refused request is the same wherever --json stands" \

@@ -58,8 +58,8 @@ missing=""
 for c in matrix mask check --format --all --guest --mdev --color --apmask --aqmask --persistent --dry-run --name; do
   grep -q -- "\*\*$c\*\*" "$APMATRIX_SOURCE_DIR/docs/apmatrix.1.rst" || missing="$missing $c"
 done
-for c in $("$APMATRIX" --help | awk '/^  [a-z]/ {print $1}'); do
-  grep -q -- "\*\*$c\*\*" "$APMATRIX_SOURCE_DIR/docs/apmatrix.1.rst" || missing="$missing $c"
+for c in $(apmatrix_commands); do
+  grep -q -- "\*\*$(words "$c")\*\*" "$APMATRIX_SOURCE_DIR/docs/apmatrix.1.rst" || missing="$missing $c"
 done
 for c in $("$APMATRIX" --help | grep -oE -- '--[a-z-]+' | sort -u); do
   grep -q -- "\*\*$c\*\*" "$APMATRIX_SOURCE_DIR/docs/apmatrix.1.rst" || missing="$missing $c"
@@ -67,12 +67,12 @@ done
 check "apmatrix: every command and option of --help is in apmatrix(1)" "" "$missing"
 # every command's own --help (the command table) against the man page: each option in the command's entry
 missing=""
-commands=$("$APMATRIX" complete -- "" | sort | tr '\n' ' ')
+commands=$(apmatrix_commands | tr '\n' ' ')
 for cmd in $commands complete; do
-  entry=$(awk -v c="**$cmd**" 'index($0, c) == 1 { on = 1; print; next } on && /^\*\*/ { exit } on && /^[A-Z]/ { exit } on { print }' \
+  entry=$(awk -v c="**$(words "$cmd")**" 'index($0, c) == 1 { on = 1; print; next } on && /^\*\*/ { exit } on && /^[A-Z]/ { exit } on { print }' \
     "$APMATRIX_SOURCE_DIR/docs/apmatrix.1.rst")
   [ -n "$entry" ] || { missing="$missing $cmd"; continue; }
-  for o in $("$APMATRIX" "$cmd" --help | sed -n '/^Arguments and options:/,$p' | grep -oE -- '^  --[a-z-]+' | sort -u); do
+  for o in $("$APMATRIX" $(words "$cmd") --help | sed -n '/^Arguments and options:/,$p' | grep -oE -- '^  --[a-z-]+' | sort -u); do
     echo "$entry" | grep -q -- "\*\*$o\*\*" || missing="$missing $cmd:$o"
   done
 done
@@ -270,7 +270,8 @@ check "check: after that fix the six queues are the host's again" "6" \
 if command -v bash >/dev/null; then
   comp() { bash -c ". \"$completion\"; COMP_WORDS=($1); COMP_CWORD=\$((\${#COMP_WORDS[@]} - 1)); _apmatrix; echo \"\${COMPREPLY[*]}\"" _ "$1"; }
   comp2() { bash -c ". \"$completion\"; COMP_WORDS=($1 ''); COMP_CWORD=\$((\${#COMP_WORDS[@]} - 1)); _apmatrix; echo \"\${COMPREPLY[*]}\"" _ "$1"; }
-  check "completion: every command of --help" "$("$APMATRIX" --help | awk '/^  [a-z]/ {print $1}' | sort | tr '\n' ' ')" \
+  check "completion: every command of --help (a command of two words by its first)" \
+    "$("$APMATRIX" --help | awk '/^  [a-z]/ {print $1}' | sort -u | tr '\n' ' ')" \
     "$(comp2 "$APMATRIX" | tr ' ' '\n' | sort | tr '\n' ' ')"
   check "completion: matrix options, then the global ones" \
     "--format --all --guest --mdev --color --root --json --lock-timeout --connect --qmp-dir --unplug-timeout --help --version" \

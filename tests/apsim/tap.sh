@@ -41,6 +41,18 @@ mdev_xml() {
     echo "</capability></device>"
   } > "$1"
 }
+# apmatrix_commands: every command of apmatrix's table, a line each, sorted; a command of two words ("pool define")
+# as pool:define, which words turns back into its words
+apmatrix_commands() {
+  for _w in $("$APMATRIX" complete -- ""); do
+    if "$APMATRIX" "$_w" 2>&1 | grep -q "^apmatrix: $_w needs a command"; then
+      for _s in $("$APMATRIX" complete -- "$_w" ""); do echo "$_w:$_s"; done
+    else
+      echo "$_w"
+    fi
+  done | sort
+}
+words() { echo "$1" | tr ':' ' '; }
 finish() { echo "1..$n"; [ "$failed" -eq 0 ]; }
 # start_sim TOPOLOGY: a private root in $ROOT, stopped on exit whatever happens
 start_sim() {
