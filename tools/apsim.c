@@ -651,6 +651,14 @@ cmd_ctl(int argc, char **argv)
     root = g_canonicalize_filename(argv[0], NULL);
     sock = path_in(root, "run/apsim/control");
     line = g_strjoinv(" ", argv + 1);
+    if (g_str_equal(line, "events")) {
+        /* a stream: each device event a line, as it happens, until apsim stops or the reader goes */
+        if (!apsim_control_stream(sock, line, STDOUT_FILENO, &error)) {
+            g_printerr("apsim ctl: %s\n", error->message);
+            return 1;
+        }
+        return 0;
+    }
     reply = apsim_control_request(sock, line, &ok, &error);
     if (!reply) {
         g_printerr("apsim ctl: %s\n", error->message);

@@ -523,8 +523,13 @@ store_card_online(ApsimHost *host, const ApsimObject *obj, const char *buf, gsiz
     gint64 online;
     int rc = 0;
 
+    ApmMask changed;
+    const char *env[] = { NULL, NULL };
+
     if (!scan_int(buf, FALSE, &online) || online < 0 || online > 1)
         return -EINVAL;
+    env[0] = online ? "ONLINE=1" : "ONLINE=0";
+    apm_mask_clear_all(&changed);
     apm_lock_acquire(&host->devices);
     if (online && (!card->config || card->chkstop)) {
         rc = -ENODEV;
@@ -533,12 +538,20 @@ store_card_online(ApsimHost *host, const ApsimObject *obj, const char *buf, gsiz
         for (guint d = 0; d < 256; d++) {
             ApsimQueue *q = apsim_queue_slot(host, card->id, d);
 
-            if (q->present && q->driver == APSIM_DRV_ZCRYPT)
+            if (q->present && q->driver == APSIM_DRV_ZCRYPT && q->online != (online == 1)) {
                 q->online = online;
+                apm_mask_set(&changed, d);
+            }
         }
     }
     apm_lock_release(&host->devices);
-    return rc;
+    if (rc)
+        return rc;
+    /* zcrypt's online_store: ONLINE= for the card, and for each queue whose state it changed */
+    apsim_emit_ap_uevent(host, APSIM_UEVENT_CHANGE, card->id, -1, env);
+    APM_MASK_FOREACH(d, &changed)
+        apsim_emit_ap_uevent(host, APSIM_UEVENT_CHANGE, card->id, d, env);
+    return 0;
 }
 
 static int
@@ -721,6 +734,11 @@ store_queue_online(ApsimHost *host, const ApsimObject *obj, const char *buf, gsi
     else
         QUEUE(obj)->online = online;
     apm_lock_release(&host->devices);
+    if (rc == 0) {
+        const char *env[] = { online ? "ONLINE=1" : "ONLINE=0", NULL };
+
+        apsim_emit_ap_uevent(host, APSIM_UEVENT_CHANGE, obj->adapter, (int) obj->domain, env);
+    }
     return rc;
 }
 
@@ -755,8 +773,8 @@ show_queue_uevent(ApsimHost *host, const ApsimObject *obj, GString *out)
     g_string_append(out, "DEVTYPE=ap_queue\n");
     if (driver != APSIM_DRV_NONE)
         g_string_append_printf(out, "DRIVER=%s\n", apsim_driver_name(driver));
-    g_string_append_printf(out, "DEV_TYPE=%04X\nMODALIAS=ap:t%02X\nMODE=%s\n", CARD(obj)->hwtype, CARD(obj)->hwtype,
-                           apsim_card_mode_name(CARD(obj)->mode));
+    /* ap_uevent gives a queue its card's mode only; DEV_TYPE and MODALIAS are a card's */
+    g_string_append_printf(out, "MODE=%s\n", apsim_card_mode_name(CARD(obj)->mode));
     return 0;
 }
 

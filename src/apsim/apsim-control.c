@@ -448,3 +448,41 @@ apsim_control_request(const char *socket_path, const char *line, gboolean *ok, G
     *ok = g_str_equal(reply->str, "ok");
     return g_strdup(nl + 1);
 }
+
+gboolean
+apsim_control_stream(const char *socket_path, const char *line, int out_fd, GError **error)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    g_autofree char *request = g_strconcat(line, "\n", NULL);
+    char buf[4096], header[3];
+    gsize got = 0;
+    ssize_t n;
+    int fd;
+
+    g_strlcpy(addr.sun_path, socket_path, sizeof(addr.sun_path));
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0) {
+        apm_set_errno_error(error, errno, _("Cannot reach apsim at %s (is it running?)"), socket_path);
+        if (fd >= 0)
+            close(fd);
+        return FALSE;
+    }
+    if (write(fd, request, strlen(request)) != (ssize_t) strlen(request)) {
+        apm_set_errno_error(error, errno, _("Cannot send the request to %s"), socket_path);
+        close(fd);
+        return FALSE;
+    }
+    /* "ok\n", then the stream */
+    while (got < sizeof(header) && (n = read(fd, header + got, sizeof(header) - got)) > 0)
+        got += (gsize) n;
+    if (got < sizeof(header) || memcmp(header, "ok\n", 3) != 0) {
+        g_set_error(error, APM_ERROR, APM_ERROR_PEER, _("apsim refused the request '%s'"), line);
+        close(fd);
+        return FALSE;
+    }
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        if (write(out_fd, buf, (gsize) n) != n)
+            break;
+    close(fd);
+    return TRUE;
+}

@@ -21,3 +21,7 @@ void apsim_control_free(ApsimControl *control);
 
 /* Sends one request to a running apsim and returns its reply. */
 char *apsim_control_request(const char *socket_path, const char *line, gboolean *ok, GError **error);
+/* Sends a request whose answer is a stream ("events"), and copies the stream to out_fd as it comes, until apsim
+ * closes it (or writing to out_fd fails: the reader went). FALSE with error when apsim cannot be reached or
+ * refuses the request. */
+gboolean apsim_control_stream(const char *socket_path, const char *line, int out_fd, GError **error);

@@ -105,6 +105,11 @@ int apsim_vfio_in_use(ApsimHost *host, const ApmMask *apm, const ApmMask *aqm);
 
 void apsim_emit_uevent(ApsimHost *host, ApsimUeventAction action, const char *devpath, const char *subsystem,
                        const char *const *env);
+/* An event of a card (domain < 0) or a queue, with what the AP bus's uevent callback adds to every event of one
+ * (ap_uevent: DEV_TYPE, MODALIAS and MODE for a card, MODE for a queue) after env, which may be NULL. Call with
+ * no locks held. */
+void apsim_emit_ap_uevent(ApsimHost *host, ApsimUeventAction action, guint adapter, int domain,
+                          const char *const *env);
 void apsim_wake_waiters(ApsimHost *host);
 void apsim_emit_group(ApsimHost *host, guint group, gboolean added);
 void apsim_mdev_ref(ApsimMdev *mdev);

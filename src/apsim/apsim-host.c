@@ -185,6 +185,28 @@ apsim_emit_uevent(ApsimHost *host, ApsimUeventAction action, const char *devpath
 }
 
 void
+apsim_emit_ap_uevent(ApsimHost *host, ApsimUeventAction action, guint adapter, int domain, const char *const *env)
+{
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
+    const ApsimCard *card = &host->cards[adapter];
+    char devpath[64];
+
+    if (domain < 0)
+        g_snprintf(devpath, sizeof(devpath), "/devices/ap/card%02x", adapter);
+    else
+        g_snprintf(devpath, sizeof(devpath), "/devices/ap/card%02x/%02x.%04x", adapter, adapter, (guint) domain);
+    for (guint i = 0; env && env[i]; i++)
+        g_ptr_array_add(all, g_strdup(env[i]));
+    if (domain < 0) {
+        g_ptr_array_add(all, g_strdup_printf("DEV_TYPE=%04X", card->hwtype));
+        g_ptr_array_add(all, g_strdup_printf("MODALIAS=ap:t%02X", card->hwtype));
+    }
+    g_ptr_array_add(all, g_strdup_printf("MODE=%s", apsim_card_mode_name(card->mode)));
+    g_ptr_array_add(all, NULL);
+    apsim_emit_uevent(host, action, devpath, "ap", (const char *const *) all->pdata);
+}
+
+void
 apsim_host_set_group_func(ApsimHost *host, ApsimGroupFunc func, gpointer data)
 {
     host->group_func = func;
@@ -687,12 +709,6 @@ apsim_vfio_in_use(ApsimHost *host, const ApmMask *apm, const ApmMask *aqm)
 
 /* ---- queue binding ---------------------------------------------------------------------------------- */
 
-static void
-queue_devpath(const ApsimQueue *q, char *buf, gsize len)
-{
-    g_snprintf(buf, len, "/devices/ap/card%02x/%02x.%04x", q->adapter, q->adapter, q->domain);
-}
-
 /* vfio_ap_mdev_remove_queue (§2.3) */
 static void
 vfio_remove_queue(ApsimHost *host, ApsimQueue *q)
@@ -755,14 +771,12 @@ bind_queue(ApsimHost *host, ApsimQueue *q, ApsimDriver driver)
 {
     const char *names[] = { [APSIM_DRV_NONE] = NULL, [APSIM_DRV_ZCRYPT] = "cex4queue", [APSIM_DRV_VFIO] = "vfio_ap" };
     ApsimDriver old;
-    char devpath[64];
 
     apm_lock_acquire(&host->devices);
     old = q->driver;
     apm_lock_release(&host->devices);
     if (old == driver)
         return;
-    queue_devpath(q, devpath, sizeof(devpath));
     if (old != APSIM_DRV_NONE) {
         const char *env[] = { g_strdup_printf("DRIVER=%s", names[old]), NULL };
 
@@ -772,7 +786,7 @@ bind_queue(ApsimHost *host, ApsimQueue *q, ApsimDriver driver)
         q->driver = APSIM_DRV_NONE;
         q->online = FALSE;
         apm_lock_release(&host->devices);
-        apsim_emit_uevent(host, APSIM_UEVENT_UNBIND, devpath, "ap", env);
+        apsim_emit_ap_uevent(host, APSIM_UEVENT_UNBIND, q->adapter, (int) q->domain, env);
         g_free((char *) env[0]);
     }
     if (driver != APSIM_DRV_NONE) {
@@ -782,10 +796,12 @@ bind_queue(ApsimHost *host, ApsimQueue *q, ApsimDriver driver)
         q->driver = driver;
         q->online = driver == APSIM_DRV_ZCRYPT && host->cards[q->adapter].config &&
                     host->cards[q->adapter].online;
+        /* ap_device_probe re-arms the bindings completion: the next complete state is a new one */
+        host->bindings_complete = FALSE;
         apm_lock_release(&host->devices);
         if (driver == APSIM_DRV_VFIO)
             vfio_probe_queue(host, q);
-        apsim_emit_uevent(host, APSIM_UEVENT_BIND, devpath, "ap", env);
+        apsim_emit_ap_uevent(host, APSIM_UEVENT_BIND, q->adapter, (int) q->domain, env);
         g_free((char *) env[0]);
     }
 }
@@ -845,10 +861,15 @@ update_bindings_complete(ApsimHost *host)
 
     apm_lock_acquire(&host->devices);
     apsim_count_bindings_locked(host, &bound, &total);
-    complete = bound == total;
-    if (complete && !host->bindings_complete)
+    /* ap_check_bindings_complete: the event (and the count) once per incomplete -> complete transition; a scan that
+     * only removed devices probed nothing, so it completes nothing new */
+    complete = bound == total && !host->bindings_complete;
+    if (complete) {
         host->bindings_complete_count++;
-    host->bindings_complete = complete;
+        host->bindings_complete = TRUE;
+    } else if (bound != total) {
+        host->bindings_complete = FALSE;
+    }
     g_snprintf(count, sizeof(count), "COMPLETECOUNT=%" G_GUINT64_FORMAT, host->bindings_complete_count);
     apm_lock_release(&host->devices);
     if (complete) {
@@ -983,28 +1004,24 @@ scan_devices(ApsimHost *host)
     for (guint a = 0; a < 256; a++) {
         ApsimCard *card = &host->cards[a];
         gboolean want_card = apm_mask_test(&qci.adapters, a) && supported_type(card->raw_hwtype);
-        char devpath[32];
 
-        g_snprintf(devpath, sizeof(devpath), "/devices/ap/card%02x", a);
         if (want_card && !card->present) {
             apm_lock_acquire(&host->devices);
             card->present = TRUE;
             card->online = card->config;
             apm_lock_release(&host->devices);
-            apsim_emit_uevent(host, APSIM_UEVENT_ADD, devpath, "ap", NULL);
+            apsim_emit_ap_uevent(host, APSIM_UEVENT_ADD, a, -1, NULL);
         }
         for (guint d = 0; d < 256; d++) {
             ApsimQueue *q = apsim_queue_slot(host, a, d);
             gboolean want = want_card && apm_mask_test(&qci.domains, d);
             gboolean present;
-            char qpath[64];
 
             apm_lock_acquire(&host->devices);
             present = q->present;
             apm_lock_release(&host->devices);
             if (want == present)
                 continue;
-            queue_devpath(q, qpath, sizeof(qpath));
             if (want) {
                 ApsimDriver driver;
 
@@ -1012,7 +1029,7 @@ scan_devices(ApsimHost *host)
                 q->present = TRUE;
                 q->reset_rc = card_queue_rc(card);
                 apm_lock_release(&host->devices);
-                apsim_emit_uevent(host, APSIM_UEVENT_ADD, qpath, "ap", NULL);
+                apsim_emit_ap_uevent(host, APSIM_UEVENT_ADD, a, (int) d, NULL);
                 apm_lock_acquire(&host->ap_attr_mutex);
                 driver = wanted_driver(host, q);
                 apm_lock_release(&host->ap_attr_mutex);
@@ -1022,14 +1039,14 @@ scan_devices(ApsimHost *host)
                 apm_lock_acquire(&host->devices);
                 q->present = FALSE;
                 apm_lock_release(&host->devices);
-                apsim_emit_uevent(host, APSIM_UEVENT_REMOVE, qpath, "ap", NULL);
+                apsim_emit_ap_uevent(host, APSIM_UEVENT_REMOVE, a, (int) d, NULL);
             }
         }
         if (!want_card && card->present) {
             apm_lock_acquire(&host->devices);
             card->present = FALSE;
             apm_lock_release(&host->devices);
-            apsim_emit_uevent(host, APSIM_UEVENT_REMOVE, devpath, "ap", NULL);
+            apsim_emit_ap_uevent(host, APSIM_UEVENT_REMOVE, a, -1, NULL);
         }
     }
 }
@@ -1070,11 +1087,17 @@ apsim_host_card_set_config(ApsimHost *host, guint adapter, gboolean config)
 {
     ApsimCard *card = apsim_host_card(host, adapter);
 
+    ApmMask queues;
+    gboolean changed;
+    const char *env[] = { config ? "CONFIG=1" : "CONFIG=0", NULL };
+
     if (!card)
         return -ENODEV;
+    apm_mask_clear_all(&queues);
     apm_lock_acquire(&host->scan_mutex);
     apm_lock_acquire(&host->mdevs_lock);
     apm_lock_acquire(&host->devices);
+    changed = card->config != config;
     card->config = config;
     card->online = config;
     for (guint d = 0; d < 256; d++) {
@@ -1084,9 +1107,16 @@ apsim_host_card_set_config(ApsimHost *host, guint adapter, gboolean config)
             continue;
         q->reset_rc = card_queue_rc(card);
         q->online = config && q->driver == APSIM_DRV_ZCRYPT;
+        apm_mask_set(&queues, d);
     }
     apm_lock_release(&host->devices);
     apm_lock_release(&host->mdevs_lock);
+    /* config_store: a change event with CONFIG= after every write that succeeded; the queues' configuration follows
+     * the card's, and the bus scan that finds it changed sends theirs */
+    apsim_emit_ap_uevent(host, APSIM_UEVENT_CHANGE, adapter, -1, env);
+    if (changed)
+        APM_MASK_FOREACH(d, &queues)
+            apsim_emit_ap_uevent(host, APSIM_UEVENT_CHANGE, adapter, d, env);
     apm_lock_release(&host->scan_mutex);
     return 0;
 }

@@ -34,7 +34,8 @@ apsim_udev_db_name(const char *devpath, const char *subsystem)
 static const char *
 devtype_of(const char *devpath, const char *subsystem)
 {
-    if (g_str_equal(subsystem, "ap"))
+    /* the AP root device (/devices/ap) is a root device: no device type */
+    if (g_str_equal(subsystem, "ap") && !g_str_equal(devpath, "/devices/ap"))
         return strchr(strrchr(devpath, '/'), '.') ? "ap_queue" : "ap_card";
     return NULL; /* the matrix device and mdevs have no device type */
 }

@@ -26,12 +26,6 @@ gboolean apm_json_check(const char *text, gssize length, GError **error);
  * ordered before them. Calling it again does nothing. */
 void apm_json_init(void);
 
-/* Makes json-glib's classes (parser, generator, builder) ready. Call it before threads use json-glib: json-glib
- * registers and initializes its GObject classes on first use, and GLib's type system, not instrumented for
- * ThreadSanitizer, orders that where the sanitizer cannot see it; done before the threads start, it is ordered
- * before them. Calling it again does nothing. */
-void apm_json_init(void);
-
 /* apm_json_check, then json-glib's parser: the value (yours), or NULL with APM_ERROR_INVALID saying where and
  * why in apmatrix's words. */
 JsonNode *apm_json_parse(const char *text, gssize length, GError **error);
