@@ -32,7 +32,7 @@ span=$(( ($(date +%s%N) - t0) / 1000 * 3 / 2 ))
 [ $span -ge 1000 ] || span=1000
 [ $span -lt 1000000 ] || span=999999
 echo "# one command takes about $((span * 2 / 3 / 1000)) ms: kills from 0 to $((span / 1000)) ms after the start"
-rounds=150; killed=0; completed=0
+rounds=${APM_CRASH_ROUNDS:-150}; killed=0; completed=0
 r=0
 while [ $r -lt $rounds ]; do
   r=$((r + 1))
