@@ -135,12 +135,7 @@ report_pool(const Globals *g, const ApmPool *pool, const ApmOutcome *outcome, co
         json_builder_end_object(b);
         print_json(b);
     } else {
-        for (guint i = 0; i < outcome->warnings->len; i++)
-            g_printerr(_("apmatrix: warning: %s\n"), (char *) g_ptr_array_index(outcome->warnings, i));
-        printf("%s\n", sentence);
-        for (guint i = 0; i < outcome->differences->len; i++)
-            g_printerr(_("apmatrix: the kernel differs from the plan: %s\n"),
-                       (char *) g_ptr_array_index(outcome->differences, i));
+        print_outcome(outcome, sentence);
     }
     return outcome->differences->len ? EXIT_DIFFERS : EXIT_OK;
 }

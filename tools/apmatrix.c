@@ -436,6 +436,17 @@ cmd_info(Globals *g, const ApmArgs *args)
 /* ---- the lifecycle ------------------------------------------------------------------------------------ */
 
 /* Prints what a done request says; EXIT_DIFFERS when the kernel's state differs from the plan's prediction */
+void
+print_outcome(const ApmOutcome *outcome, const char *sentence)
+{
+    for (guint i = 0; i < outcome->warnings->len; i++)
+        g_printerr(_("apmatrix: warning: %s\n"), (char *) g_ptr_array_index(outcome->warnings, i));
+    printf("%s\n", sentence);
+    for (guint i = 0; i < outcome->differences->len; i++)
+        g_printerr(_("apmatrix: the kernel differs from the plan: %s\n"),
+                   (char *) g_ptr_array_index(outcome->differences, i));
+}
+
 static int
 report_done(const Globals *g, const ApmOutcome *outcome, const char *sentence)
 {
@@ -452,12 +463,7 @@ report_done(const Globals *g, const ApmOutcome *outcome, const char *sentence)
         json_builder_end_object(b);
         print_json(b);
     } else {
-        for (guint i = 0; i < outcome->warnings->len; i++)
-            g_printerr(_("apmatrix: warning: %s\n"), (char *) g_ptr_array_index(outcome->warnings, i));
-        printf("%s\n", sentence);
-        for (guint i = 0; i < outcome->differences->len; i++)
-            g_printerr(_("apmatrix: the kernel differs from the plan: %s\n"),
-                       (char *) g_ptr_array_index(outcome->differences, i));
+        print_outcome(outcome, sentence);
     }
     return outcome->differences->len ? EXIT_DIFFERS : EXIT_OK;
 }

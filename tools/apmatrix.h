@@ -43,6 +43,8 @@ ApmHost *read_host(const Globals *g, int *code);
 /* The same at a lower detail, for a command that needs less of each card and queue */
 ApmHost *read_host_detail(const Globals *g, ApmHostRead detail, int *code);
 void print_json(JsonBuilder *b);
+/* What a change did, in words: its warnings (stderr), the sentence (stdout), where the kernel differs (stderr) */
+void print_outcome(const ApmOutcome *outcome, const char *sentence);
 void add_strings(JsonBuilder *b, const char *member, const GPtrArray *list);
 void add_apqns(JsonBuilder *b, const char *member, const ApmMatrix *m);
 ApmGuests *open_guests(const Globals *g, GError **error);

@@ -412,16 +412,13 @@ apsim_control_free(ApsimControl *control)
     g_free(control);
 }
 
-char *
-apsim_control_request(const char *socket_path, const char *line, gboolean *ok, GError **error)
+/* A connection to apsim's control socket with the request line sent, or -1 with error */
+static int
+send_request(const char *socket_path, const char *line, GError **error)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    g_autoptr(GString) reply = g_string_new(NULL);
     g_autofree char *request = g_strconcat(line, "\n", NULL);
-    char buf[4096];
-    ssize_t n;
     int fd;
-    char *nl;
 
     g_strlcpy(addr.sun_path, socket_path, sizeof(addr.sun_path));
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -429,13 +426,27 @@ apsim_control_request(const char *socket_path, const char *line, gboolean *ok, G
         apm_set_errno_error(error, errno, _("Cannot reach apsim at %s (is it running?)"), socket_path);
         if (fd >= 0)
             close(fd);
-        return NULL;
+        return -1;
     }
     if (write(fd, request, strlen(request)) != (ssize_t) strlen(request)) {
         apm_set_errno_error(error, errno, _("Cannot send the request to %s"), socket_path);
         close(fd);
-        return NULL;
+        return -1;
     }
+    return fd;
+}
+
+char *
+apsim_control_request(const char *socket_path, const char *line, gboolean *ok, GError **error)
+{
+    g_autoptr(GString) reply = g_string_new(NULL);
+    char buf[4096];
+    ssize_t n;
+    int fd;
+    char *nl;
+
+    if ((fd = send_request(socket_path, line, error)) < 0)
+        return NULL;
     while ((n = read(fd, buf, sizeof(buf))) > 0)
         g_string_append_len(reply, buf, n);
     close(fd);
@@ -452,26 +463,13 @@ apsim_control_request(const char *socket_path, const char *line, gboolean *ok, G
 gboolean
 apsim_control_stream(const char *socket_path, const char *line, int out_fd, GError **error)
 {
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    g_autofree char *request = g_strconcat(line, "\n", NULL);
     char buf[4096], header[3];
     gsize got = 0;
     ssize_t n;
     int fd;
 
-    g_strlcpy(addr.sun_path, socket_path, sizeof(addr.sun_path));
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0) {
-        apm_set_errno_error(error, errno, _("Cannot reach apsim at %s (is it running?)"), socket_path);
-        if (fd >= 0)
-            close(fd);
+    if ((fd = send_request(socket_path, line, error)) < 0)
         return FALSE;
-    }
-    if (write(fd, request, strlen(request)) != (ssize_t) strlen(request)) {
-        apm_set_errno_error(error, errno, _("Cannot send the request to %s"), socket_path);
-        close(fd);
-        return FALSE;
-    }
     /* "ok\n", then the stream */
     while (got < sizeof(header) && (n = read(fd, header + got, sizeof(header) - got)) > 0)
         got += (gsize) n;

@@ -41,6 +41,44 @@ apm_exec_lock(const char *root, const ApmExecOptions *options, GError **error)
     return lock;
 }
 
+gboolean
+apm_exec_session_begin(ApmExecSession *s, const char *root, const ApmExecOptions *options, GPtrArray *repairs,
+                       GError **error)
+{
+    memset(s, 0, sizeof(*s));
+    s->root = root;
+    if (options)
+        s->options = *options;
+    else
+        apm_exec_options_init(&s->options);
+    if (!s->options.repairs)
+        s->options.repairs = repairs; /* what the lock's holder repaired first */
+    if (!s->options.lock_held) {
+        s->lock = apm_exec_lock(root, &s->options, error);
+        if (!s->lock)
+            return FALSE;
+        s->options.lock_held = TRUE;
+    }
+    s->host = apm_host_read_detail(root, APM_HOST_READ_ON_DEMAND, NULL, error);
+    if (!s->host || (s->options.annotate && !s->options.annotate(s->host, s->options.annotate_data, error))) {
+        apm_exec_session_end(s);
+        return FALSE;
+    }
+    /* the plans are made from this snapshot: the executor writes through its folders and reads back into it */
+    s->options.snapshot = s->host;
+    return TRUE;
+}
+
+void
+apm_exec_session_end(ApmExecSession *s)
+{
+    if (s->lock)
+        apm_lockfile_release(s->lock, NULL);
+    s->lock = NULL;
+    s->options.snapshot = NULL;
+    g_clear_pointer(&s->host, apm_host_free);
+}
+
 static char *
 write_path(const ApmPlan *plan, const ApmWrite *w)
 {

@@ -32,6 +32,23 @@ void apm_exec_options_init(ApmExecOptions *options);
  * killed apmatrix left half done under it (apm_ondemand_repair), so that every change meets a whole host. */
 ApmLockfile *apm_exec_lock(const char *root, const ApmExecOptions *options, GError **error);
 
+/* Everything a request needs while it holds the host config lock: the lock (unless the caller holds it), a snapshot
+ * read on demand under it (annotated by the options' annotate), and the options the plans are carried out with
+ * (their snapshot the session's, so that the executor writes through its folders and reads back into it). */
+typedef struct {
+    const char *root;
+    ApmExecOptions options;
+    ApmLockfile *lock;
+    ApmHost *host;
+} ApmExecSession;
+
+/* Takes the lock and reads the snapshot; repairs gets what the lock's holder repaired first when the options name
+ * no list of their own. FALSE with error, and nothing held, when either fails. */
+gboolean apm_exec_session_begin(ApmExecSession *s, const char *root, const ApmExecOptions *options,
+                                GPtrArray *repairs, GError **error);
+/* Lets the lock go and frees the snapshot; calling it again does nothing. */
+void apm_exec_session_end(ApmExecSession *s);
+
 /* Executes a start plan: takes the s390apconfig lock, refuses a plan with refusals, writes in order. When a
  * write fails, the writes already made are undone (the mdev this plan created is removed again) so the host
  * ends as it began, and the kernel's errno is put into words (an APQN taken in the meantime is named with its

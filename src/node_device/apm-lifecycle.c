@@ -34,51 +34,19 @@ apm_outcome_free(ApmOutcome *outcome)
     g_free(outcome);
 }
 
-/* Everything a request needs while it holds the host config lock. */
-typedef struct {
-    const char *root;
-    ApmExecOptions options;
-    ApmLockfile *lock;
-    ApmHost *host;
-} Session;
-
-static void session_end(Session *s);
+/* A request's time under the host config lock (apm-exec.h) */
+typedef ApmExecSession Session;
 
 static gboolean
 session_begin(Session *s, const char *root, const ApmExecOptions *options, ApmOutcome *outcome, GError **error)
 {
-    memset(s, 0, sizeof(*s));
-    s->root = root;
-    if (options)
-        s->options = *options;
-    else
-        apm_exec_options_init(&s->options);
-    if (!s->options.repairs)
-        s->options.repairs = outcome->warnings; /* what the lock's holder repaired first */
-    if (!s->options.lock_held) {
-        s->lock = apm_exec_lock(root, &s->options, error);
-        if (!s->lock)
-            return FALSE;
-        s->options.lock_held = TRUE;
-    }
-    s->host = apm_host_read_detail(root, APM_HOST_READ_ON_DEMAND, NULL, error);
-    if (!s->host || (s->options.annotate && !s->options.annotate(s->host, s->options.annotate_data, error))) {
-        session_end(s);
-        return FALSE;
-    }
-    /* the plans are made from this snapshot: the executor writes through its folders and reads back into it */
-    s->options.snapshot = s->host;
-    return TRUE;
+    return apm_exec_session_begin(s, root, options, outcome->warnings, error);
 }
 
 static void
 session_end(Session *s)
 {
-    if (s->lock)
-        apm_lockfile_release(s->lock, NULL);
-    s->lock = NULL;
-    s->options.snapshot = NULL;
-    g_clear_pointer(&s->host, apm_host_free);
+    apm_exec_session_end(s);
 }
 
 static void

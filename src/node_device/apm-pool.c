@@ -464,23 +464,17 @@ block_conflict(const ApmHost *host, const GPtrArray *pools, const ApmPool *pool,
 /* ---- requests under the host config lock --------------------------------------------------------------- */
 
 typedef struct {
-    const char *root;
-    ApmExecOptions options;
-    ApmLockfile *lock;
-    ApmHost *host;
-    GPtrArray *pools; /* every pool, as the lock's holder read them */
+    ApmExecSession exec; /* the lock and the snapshot (apm-exec.h) */
+    GPtrArray *pools;    /* every pool, as the lock's holder read them */
     /* what was done, to take back when a later step fails: */
-    GArray *defined;  /* ApmUuid: definitions written */
-    GPtrArray *started; /* ApmPlan: starts carried out */
+    GArray *defined;     /* ApmUuid: definitions written */
+    GPtrArray *started;  /* ApmPlan: starts carried out */
 } Session;
 
 static void
 session_end(Session *s)
 {
-    if (s->lock)
-        apm_lockfile_release(s->lock, NULL);
-    s->lock = NULL;
-    g_clear_pointer(&s->host, apm_host_free);
+    apm_exec_session_end(&s->exec);
     g_clear_pointer(&s->pools, g_ptr_array_unref);
     g_clear_pointer(&s->defined, g_array_unref);
     g_clear_pointer(&s->started, g_ptr_array_unref);
@@ -490,25 +484,8 @@ static gboolean
 session_begin(Session *s, const char *root, const ApmExecOptions *options, ApmOutcome *outcome, GError **error)
 {
     memset(s, 0, sizeof(*s));
-    s->root = root;
-    if (options)
-        s->options = *options;
-    else
-        apm_exec_options_init(&s->options);
-    if (!s->options.repairs)
-        s->options.repairs = outcome->warnings;
-    if (!s->options.lock_held) {
-        s->lock = apm_exec_lock(root, &s->options, error);
-        if (!s->lock)
-            return FALSE;
-        s->options.lock_held = TRUE;
-    }
-    s->host = apm_host_read_detail(root, APM_HOST_READ_ON_DEMAND, NULL, error);
-    if (!s->host || (s->options.annotate && !s->options.annotate(s->host, s->options.annotate_data, error))) {
-        session_end(s);
+    if (!apm_exec_session_begin(&s->exec, root, options, outcome->warnings, error))
         return FALSE;
-    }
-    s->options.snapshot = s->host;
     s->pools = apm_pool_list(root, NULL);
     s->defined = g_array_new(FALSE, FALSE, sizeof(ApmUuid));
     s->started = g_ptr_array_new_with_free_func((GDestroyNotify) apm_plan_free);
@@ -520,9 +497,9 @@ static void
 session_take_back(Session *s)
 {
     for (guint i = s->started->len; i-- > 0;)
-        apm_exec_take_back(s->root, g_ptr_array_index(s->started, i));
+        apm_exec_take_back(s->exec.root, g_ptr_array_index(s->started, i));
     for (guint i = s->defined->len; i-- > 0;)
-        apm_store_remove(s->root, &g_array_index(s->defined, ApmUuid, i), NULL);
+        apm_store_remove(s->exec.root, &g_array_index(s->defined, ApmUuid, i), NULL);
 }
 
 static void
@@ -538,14 +515,14 @@ static gboolean
 carve_member(Session *s, const ApmPool *pool, const ApmPoolMember *m, ApmOutcome *outcome, GError **error)
 {
     g_autoptr(ApmMdevConfig) config = member_config(m);
-    g_autoptr(ApmPlan) define = apm_plan_define(s->host, &m->uuid, config, error);
+    g_autoptr(ApmPlan) define = apm_plan_define(s->exec.host, &m->uuid, config, error);
     g_autoptr(ApmPlan) start = NULL;
     g_autofree char *apqns = NULL;
     char text[APM_UUID_TEXT_LEN + 1];
 
     if (!define || !apm_plan_check(define, error))
         goto refused;
-    start = apm_plan_start(s->host, &m->uuid, config, error);
+    start = apm_plan_start(s->exec.host, &m->uuid, config, error);
     if (!start || !apm_plan_check(start, error))
         goto refused;
     if (!apm_mask_equal(&start->guest_matrix.adapters, &m->matrix.adapters) ||
@@ -559,10 +536,10 @@ carve_member(Session *s, const ApmPool *pool, const ApmPoolMember *m, ApmOutcome
         goto refused;
     }
     take_warnings(outcome, define);
-    if (!apm_store_write(s->root, &m->uuid, config, error))
+    if (!apm_store_write(s->exec.root, &m->uuid, config, error))
         return FALSE;
     g_array_append_val(s->defined, m->uuid);
-    if (!apm_exec_plan(s->root, start, &s->options, outcome->differences, error))
+    if (!apm_exec_plan(s->exec.root, start, &s->exec.options, outcome->differences, error))
         goto refused;
     g_ptr_array_add(s->started, g_steal_pointer(&start));
     return TRUE;
@@ -589,7 +566,7 @@ carve(Session *s, ApmPool *pool, const ApmPool *before, guint count, ApmOutcome 
 
         if (block_taken(pool, block))
             continue;
-        if ((conflict = block_conflict(s->host, s->pools, pool, block))) {
+        if ((conflict = block_conflict(s->exec.host, s->pools, pool, block))) {
             g_autofree char *apqns = apm_matrix_format_apqns_line(block);
 
             g_set_error(error, APM_ERROR, APM_ERROR_CONFLICT, _("Pool %s cannot have APQNs %s: %s"), pool->name,
@@ -611,7 +588,7 @@ carve(Session *s, ApmPool *pool, const ApmPool *before, guint count, ApmOutcome 
                     pool->name, wanted, pool->shape_adapters, pool->shape_domains, count);
         return FALSE;
     }
-    if (!pool_write(s->root, pool, error))
+    if (!pool_write(s->exec.root, pool, error))
         return FALSE;
     for (guint i = first; i < pool->members->len; i++)
         if (!carve_member(s, pool, &g_array_index(pool->members, ApmPoolMember, i), outcome, error)) {
@@ -619,9 +596,9 @@ carve(Session *s, ApmPool *pool, const ApmPool *before, guint count, ApmOutcome 
 
             session_take_back(s);
             if (before)
-                pool_write(s->root, before, &ignored);
+                pool_write(s->exec.root, before, &ignored);
             else
-                pool_remove(s->root, pool->name);
+                pool_remove(s->exec.root, pool->name);
             return FALSE;
         }
     return TRUE;
@@ -679,7 +656,7 @@ apm_pool_define(const char *root, const char *name, const ApmPoolRequest *reques
             return NULL;
         }
     }
-    ok = check_request(s.host, &request->adapters, &request->domains, error);
+    ok = check_request(s.exec.host, &request->adapters, &request->domains, error);
     if (ok) {
         pool = apm_pool_new(name);
         pool->adapters = request->adapters;
@@ -705,7 +682,7 @@ session_pool(Session *s, const char *name, GError **error)
         if (g_str_equal(p->name, name))
             return p;
     }
-    return apm_pool_read(s->root, name, error); /* not found, or why it cannot be read */
+    return apm_pool_read(s->exec.root, name, error); /* not found, or why it cannot be read */
 }
 
 static ApmPool *
@@ -734,7 +711,7 @@ apm_pool_grow(const char *root, const char *name, const ApmMask *adapters, const
     if (!session_begin(&s, root, options, outcome, error))
         return NULL;
     found = session_pool(&s, name, error);
-    ok = found && check_request(s.host, adapters, domains, error);
+    ok = found && check_request(s.exec.host, adapters, domains, error);
     if (ok) {
         ApmMask a, d;
 
@@ -791,16 +768,16 @@ drop_members(ApmPool *pool, const GArray *going, guint done)
 static gboolean
 remove_member(Session *s, const ApmPoolMember *m, ApmOutcome *outcome, GError **error)
 {
-    if (apm_host_mdev(s->host, &m->uuid)) {
-        g_autoptr(ApmPlan) stop = apm_plan_stop(s->host, &m->uuid);
+    if (apm_host_mdev(s->exec.host, &m->uuid)) {
+        g_autoptr(ApmPlan) stop = apm_plan_stop(s->exec.host, &m->uuid);
 
-        if (!apm_plan_check(stop, error) || !apm_exec_plan(s->root, stop, &s->options, outcome->differences, error))
+        if (!apm_plan_check(stop, error) || !apm_exec_plan(s->exec.root, stop, &s->exec.options, outcome->differences, error))
             return FALSE;
     }
-    if (apm_host_definition(s->host, &m->uuid)) {
+    if (apm_host_definition(s->exec.host, &m->uuid)) {
         g_autoptr(GError) local = NULL;
 
-        if (!apm_store_remove(s->root, &m->uuid, &local) && local->code != APM_ERROR_NOT_FOUND) {
+        if (!apm_store_remove(s->exec.root, &m->uuid, &local) && local->code != APM_ERROR_NOT_FOUND) {
             g_propagate_error(error, g_steal_pointer(&local));
             return FALSE;
         }
@@ -842,7 +819,7 @@ apm_pool_shrink(const char *root, const char *name, guint count, const GArray *u
             } else {
                 const char *guest;
 
-                if (apm_pool_member_state(s.host, &g_array_index(pool->members, ApmPoolMember, i), &guest) ==
+                if (apm_pool_member_state(s.exec.host, &g_array_index(pool->members, ApmPoolMember, i), &guest) ==
                     APM_POOL_MEMBER_HELD) {
                     refuse_held(error, pool, &g_array_index(pool->members, ApmPoolMember, i), guest, FALSE);
                     ok = FALSE;
@@ -854,7 +831,7 @@ apm_pool_shrink(const char *root, const char *name, guint count, const GArray *u
     } else {
         /* the last free members first: a pool shrinks from where it grew */
         for (guint i = pool->members->len; i-- > 0 && going->len < count;)
-            if (apm_pool_member_state(s.host, &g_array_index(pool->members, ApmPoolMember, i), NULL) !=
+            if (apm_pool_member_state(s.exec.host, &g_array_index(pool->members, ApmPoolMember, i), NULL) !=
                 APM_POOL_MEMBER_HELD)
                 g_array_append_val(going, i);
         if (going->len < count) {
@@ -903,7 +880,7 @@ apm_pool_undefine(const char *root, const char *name, const ApmExecOptions *opti
         const ApmPoolMember *m = &g_array_index(pool->members, ApmPoolMember, i);
         const char *guest;
 
-        if (apm_pool_member_state(s.host, m, &guest) == APM_POOL_MEMBER_HELD) {
+        if (apm_pool_member_state(s.exec.host, m, &guest) == APM_POOL_MEMBER_HELD) {
             refuse_held(error, pool, m, guest, TRUE);
             ok = FALSE;
         }
